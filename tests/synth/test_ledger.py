@@ -1,0 +1,332 @@
+"""The defect ledger is complete and exact, judged from the delivered files and the true world.
+
+Defective values are found here without the generator's bookkeeping: identifiers with the
+identifier library, codes and ranges with the registry, copies against the truth Parquet.
+Every value found must be in the ledger, and every ledger entry must be found.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+from collections import Counter
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from pypinyin import lazy_pinyin
+
+from bzdata.ids import phone, region, ric, text, uscc
+from bzdata.registry import load_registry
+from bzdata.synth import generate, writers
+
+SEED = 4242
+MONTHS = 3
+CONSISTENCY_KINDS = {"homophone_name", "stale_address", "wrong_birth_date", "wrong_legal_rep"}
+# Copy columns and the identifier column of the same row that finds the true record.
+PERSON_KEY = {
+    "person_name": "citizen_id",
+    "mother_name": "mother_id",
+    "male_name": "male_id",
+    "female_name": "female_id",
+    "buyer_name": "buyer_id",
+    "birth_date": "citizen_id",
+    "domicile_address": "citizen_id",
+}
+ENTITY_KEY = {
+    "entity_name": "uscc",
+    "account_name": "uscc",
+    "holder_name": "holder_uscc",
+    "employer_name": "employer_uscc",
+    "legal_rep_name": "uscc",
+}
+TRUTH_COLUMN = {
+    "person_name": "name",
+    "mother_name": "name",
+    "male_name": "name",
+    "female_name": "name",
+    "buyer_name": "name",
+    "birth_date": "birth_date",
+    "domicile_address": "domicile_address",
+    "entity_name": "name",
+    "account_name": "name",
+    "holder_name": "name",
+    "employer_name": "name",
+    "legal_rep_name": "legal_rep_name",
+}
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("synth")
+    generate(out, scale="demo", months=MONTHS, seed=SEED)
+    return out
+
+
+@pytest.fixture(scope="module")
+def registry():
+    return load_registry()
+
+
+def _hashes(root: Path) -> dict[str, str]:
+    return {
+        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file()
+    }
+
+
+def test_same_seed_gives_identical_bytes_and_another_seed_differs(city, tmp_path):
+    again = tmp_path / "again"
+    generate(again, scale="demo", months=MONTHS, seed=SEED)
+    first, second = _hashes(city), _hashes(again)
+    assert len(first) > 40
+    assert first == second
+    other = tmp_path / "other"
+    generate(other, scale="demo", months=1, seed=SEED + 1)
+    changed = [f for f, h in _hashes(other).items() if first.get(f) != h]
+    assert any(f.startswith("landing/") for f in changed)
+    assert any(f.startswith("ledger/") for f in changed)
+
+
+# ---------------------------------------------------------------- independent detection
+def _parse_date(value: str) -> dt.date | None:
+    digits = "".join(ch for ch in value if ch.isdigit())
+    if len(digits) != 8 or len(value) not in (8, 10, 11):
+        return None
+    try:
+        return dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
+    except ValueError:
+        return None
+
+
+def _identifier_kind(value: str, fmt: str) -> str | None:
+    if text.has_fullwidth(value):
+        return "fullwidth_digits"
+    if text.has_stray_space(value):
+        return "stray_spaces"
+    if fmt == "ric":
+        if ric.is_legacy15(value):
+            return "legacy_id15"
+        check = ric.validate(value)
+    elif fmt == "uscc":
+        check = uscc.validate(value)
+    elif fmt == "mobile":
+        return None if phone.is_valid_mobile(value) else "malformed"
+    else:  # region
+        return None if region.is_valid_code(value) else "malformed"
+    if check.ok:
+        return None
+    return "check_digit" if check.code == "check_digit" else "malformed"
+
+
+def _value_kind(value, field, element, registry) -> str | None:
+    """The defect a delivered value shows on its own (no other source needed)."""
+    if value is None or value == "":
+        return "missing_value" if field.required else None
+    if element.format in ("ric", "uscc", "mobile", "region"):
+        return _identifier_kind(value, element.format)
+    if element.format == "code_list":
+        return None if value in registry.code_list(element.code_list).values else "invalid_code"
+    if element.type == "date":
+        parsed = _parse_date(value)
+        if parsed is None:
+            return "malformed"
+        if element.min is not None and parsed < element.min:
+            return "out_of_range"
+    if element.type == "decimal" and (element.min is not None or element.max is not None):
+        number = float(value)
+        if (element.min is not None and number < element.min) or (
+            element.max is not None and number > element.max
+        ):
+            return "out_of_range"
+    return None
+
+
+def _normal_id(value):
+    if value is None:
+        return None
+    v = text.normalize(value)
+    return ric.upgrade15(v) if ric.is_legacy15(v) else v
+
+
+def _consistency_kind(column, delivered, truth_value) -> str | None:
+    if truth_value is None or delivered == truth_value:
+        return None
+    if column == "birth_date":
+        return "wrong_birth_date"
+    if column == "domicile_address":
+        return "stale_address"
+    if column == "legal_rep_name":
+        return "wrong_legal_rep"
+    return "homophone_name"
+
+
+def _found_defects(city: Path, registry, period: str) -> tuple[Counter, Counter]:
+    """(period, dataset, field, kind, delivered) of every defective value, and duplicate rows."""
+    truth = city / "truth" / period
+    persons = pq.read_table(truth / "persons.parquet").to_pydict()
+    entities = pq.read_table(truth / "entities.parquet").to_pydict()
+    person_of = {cid: i for i, cid in enumerate(persons["citizen_id"])}
+    entity_of = {code: i for i, code in enumerate(entities["uscc"])}
+    found: Counter = Counter()
+    duplicates: Counter = Counter()
+    for ds in registry.datasets:
+        path = _delivered_path(city, ds, period)
+        if path is None:
+            continue
+        table = writers.read_back(path, ds).to_pydict()
+        n = len(table[ds.columns[0]])
+        rows = Counter(tuple(table[c][i] for c in ds.columns) for i in range(n))
+        duplicates[(period, ds.id)] = sum(k - 1 for k in rows.values())
+        for f in ds.fields:
+            element = registry.element(f.element)
+            copy = element.authority != ds.provider
+            for i, value in enumerate(table[f.column]):
+                kind = _value_kind(value, f, element, registry)
+                if kind is None and copy and f.column in TRUTH_COLUMN and value not in (None, ""):
+                    kind = _truth_mismatch(
+                        f.column, value, table, i, persons, person_of, entities, entity_of
+                    )
+                if kind:
+                    found[(period, ds.id, f.column, kind, value or "")] += 1
+    return found, duplicates
+
+
+def _truth_mismatch(column, value, table, i, persons, person_of, entities, entity_of):
+    if column in PERSON_KEY:
+        row = person_of.get(_normal_id(table[PERSON_KEY[column]][i]))
+        source = persons
+    else:
+        key = table[ENTITY_KEY[column]][i]
+        row = entity_of.get(text.normalize(key) if key else None)
+        source = entities
+    if row is None:
+        return None
+    truth_value = source[TRUTH_COLUMN[column]][row]
+    if column == "birth_date":
+        return None if _parse_date(value) == truth_value else "wrong_birth_date"
+    kind = _consistency_kind(column, value, truth_value)
+    if kind == "homophone_name" and column in PERSON_KEY:
+        # A person's name copy that differs must sound the same: otherwise it is no typo.
+        assert lazy_pinyin(value) == lazy_pinyin(truth_value), (value, truth_value)
+    return kind
+
+
+def _delivered_path(city: Path, ds, period: str) -> Path | None:
+    if ds.delivery.channel == "frontdb":
+        path = writers.frontdb_path(city, period, ds.provider)
+    else:
+        path = writers.file_drop_path(ds, city, period)
+    return path if path.exists() else None
+
+
+def _ledger(city: Path, period: str) -> list[dict]:
+    return pq.read_table(city / "ledger" / period / "defects.parquet").to_pylist()
+
+
+@pytest.mark.parametrize("month", range(MONTHS))
+def test_every_defective_value_is_in_the_ledger_and_every_entry_is_delivered(city, registry, month):
+    period = f"2023-{month + 1:02d}"
+    found, duplicates = _found_defects(city, registry, period)
+    ledger = _ledger(city, period)
+    record_level = [e for e in ledger if e["field"] is not None]
+    booked = Counter(
+        (e["period"], e["dataset"], e["field"], e["defect_kind"], e["delivered_value"] or "")
+        for e in record_level
+    )
+    missing_from_ledger = found - booked
+    not_delivered = booked - found
+    assert not missing_from_ledger, list(missing_from_ledger)[:10]
+    assert not not_delivered, list(not_delivered)[:10]
+    booked_dups = Counter(
+        (e["period"], e["dataset"]) for e in ledger if e["defect_kind"] == "duplicate_record"
+    )
+    assert +duplicates == +booked_dups
+    # Enough of each kind was injected for the check to mean something.
+    kinds = Counter(e["defect_kind"] for e in ledger)
+    for kind in (
+        "check_digit",
+        "malformed",
+        "legacy_id15",
+        "fullwidth_digits",
+        "stray_spaces",
+        "invalid_code",
+        "missing_value",
+        "out_of_range",
+        "duplicate_record",
+        "homophone_name",
+        "stale_address",
+        "wrong_birth_date",
+    ):
+        assert kinds[kind] >= 5, (kind, kinds)
+
+
+def test_consistency_entries_carry_the_authoritative_value(city, registry):
+    period = f"2023-{MONTHS:02d}"
+    persons = pq.read_table(city / "truth" / period / "persons.parquet").to_pydict()
+    names = set(persons["name"])
+    addresses = set(persons["domicile_address"])
+    entries = [e for e in _ledger(city, period) if e["defect_kind"] in CONSISTENCY_KINDS]
+    assert entries
+    for e in entries:
+        assert e["true_value"] != e["delivered_value"]
+        if e["defect_kind"] == "homophone_name" and e["field"] in PERSON_KEY:
+            assert e["true_value"] in names
+        if e["defect_kind"] == "stale_address":
+            assert e["true_value"] in addresses
+
+
+def test_timeliness_matches_file_times(city, registry):
+    deliveries = Counter()
+    for period in (f"2023-{m + 1:02d}" for m in range(MONTHS)):
+        booked = {
+            (e["dataset"], e["defect_kind"])
+            for e in _ledger(city, period)
+            if e["defect_kind"] in ("late_delivery", "missing_delivery")
+        }
+        y, m = int(period[:4]), int(period[5:])
+        following = dt.date(y + m // 12, m % 12 + 1, 1)
+        for ds in registry.datasets:
+            if ds.delivery.channel != "file" or (ds.update_cycle == "每季" and m % 3):
+                continue
+            path = writers.file_drop_path(ds, city, period)
+            if not path.exists():
+                assert (ds.id, "missing_delivery") in booked
+                deliveries["missing"] += 1
+                continue
+            arrived = dt.datetime.fromtimestamp(os.stat(path).st_mtime).date()
+            due = following + dt.timedelta(days=ds.delivery.due_day - 1)
+            late = arrived > due
+            assert late == ((ds.id, "late_delivery") in booked), (ds.id, period, arrived, due)
+            deliveries["late" if late else "on_time"] += 1
+    assert deliveries["on_time"] > 20
+
+
+def test_rectification_outcomes_follow_the_ledger(city, registry):
+    snapshot = {ds.id for ds in registry.datasets if ds.extract == "snapshot"}
+    earlier: set[str] = {e["defect_id"] for e in _ledger(city, "2023-01")}
+    reopened = 0
+    for month in range(2, MONTHS + 1):
+        period = f"2023-{month:02d}"
+        outcomes = pq.read_table(city / "ledger" / period / "rectifications.parquet").to_pylist()
+        now = {e["defect_id"]: e["status"] for e in _ledger(city, period)}
+        by_outcome = Counter(o["outcome"] for o in outcomes)
+        assert by_outcome["rectified"] > 0 and by_outcome["open"] > 0
+        for o in outcomes:
+            assert o["defect_id"] in earlier
+            if o["outcome"] == "rectified":
+                assert o["defect_id"] not in now  # delivered clean (a reopen waits a month)
+            elif o["outcome"] == "open" and o["dataset"] in snapshot:
+                assert now[o["defect_id"]] == "open"  # still delivered broken
+        for defect_id, status in now.items():
+            if status == "reopened":
+                assert defect_id in earlier
+                reopened += 1
+            elif status == "new":
+                assert defect_id not in earlier or defect_id not in {
+                    o["defect_id"] for o in outcomes if o["outcome"] == "open"
+                }
+        earlier |= set(now)
+    assert reopened > 0
