@@ -29,7 +29,7 @@ SUBCOMMAND_METAVAR = "<子命令>"
 
 DEMO_SEED = 20230101
 DEMO_MONTHS = 3
-DEMO_START_PERIOD = "202301"  # YYYYMM, the first month the synthetic departments deliver
+DEMO_START_PERIOD = "2023-01"  # YYYY-MM, the first month the synthetic departments deliver
 
 
 class ChineseHelpFormatter(argparse.HelpFormatter):

@@ -136,6 +136,7 @@ def _deliver(ds, world: World, injector: Injector, out: Path, period: str):
     table = pa.table({c: pa.array(applied.columns[c], pa.string()) for c in ds.columns})
     rows = list(applied.ledger)
     if ds.delivery.channel == "frontdb":
+        table = injector.stamp_changes(ds, table, period)
         path = writers.write_frontdb(ds, table, out, period, ds.provider)
     else:
         rng = injector.rng("arrival", ds.id, period)

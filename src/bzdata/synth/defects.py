@@ -13,7 +13,9 @@ import hashlib
 import zlib
 from dataclasses import dataclass, field
 
+import duckdb
 import numpy as np
+import pyarrow as pa
 
 from bzdata.ids import ric
 from bzdata.synth import names
@@ -125,6 +127,7 @@ class Injector:
         self.seed = seed
         self.open: dict[str, dict[tuple[str, str | None], Defect]] = {}
         self.rectified: dict[str, dict[tuple[str, str | None], Defect]] = {}
+        self.frontdb_hashes: dict[str, pa.Table] = {}
 
     def rng(self, *parts: str) -> np.random.Generator:
         return np.random.default_rng([self.seed, *(zlib.crc32(p.encode()) for p in parts)])
@@ -240,6 +243,41 @@ class Injector:
                 added = [cols[c][r] for r in dup_rows] + [er[c] for er in extra_rows]
                 cols[c] = np.concatenate([cols[c], np.array(added, dtype=object)])
         return Applied(cols, ledger, outcomes)
+
+    def stamp_changes(self, ds, table: pa.Table, period: str) -> pa.Table:
+        """前置库 rows whose delivered content changed since last month get an update time in
+        this month, as the department's system would stamp them; incremental pulls by the
+        watermark then see every change, defects and fixes included."""
+        wm = ds.delivery.watermark
+        content = [c for c in ds.columns if c != wm]
+        con = duckdb.connect()
+        con.register("cur", table)
+        cols = ", ".join(f'"{c}"' for c in content)
+        keys = " || '|' || ".join(f"coalesce(\"{c}\", '')" for c in ds.record_key)
+        current = con.execute(
+            f"select row_number() over () - 1 as i, {keys} || '#' || row_number() over "
+            f"(partition by {keys} order by {cols}) as k, hash({cols}) as h from cur"
+        ).to_arrow_table()
+        previous = self.frontdb_hashes.get(ds.id)
+        self.frontdb_hashes[ds.id] = current.select(["k", "h"])
+        if previous is None:
+            return table
+        con.register("now", current)
+        con.register("before", previous)
+        changed = con.execute(
+            "select now.i from now left join before using (k) "
+            "where before.h is distinct from now.h order by now.i"
+        ).fetchnumpy()["i"].astype(np.int64)
+        start = np.datetime64(period, "M").astype("datetime64[D]")
+        stamps = np.array(table.column(wm).to_pylist(), dtype=object)
+        old = np.array([v is None or v < str(start) for v in stamps[changed]], dtype=bool)
+        changed = changed[old]
+        days = (np.datetime64(period, "M") + 1).astype("datetime64[D]") - start
+        offset = (changed * 7919) % (int(days.astype(np.int64)) * 86400 - 8 * 3600)
+        when = start.astype("datetime64[s]") + 8 * 3600 + offset
+        stamps[changed] = np.char.replace(np.datetime_as_string(when, unit="s"), "T", " ")
+        idx = table.column_names.index(wm)
+        return table.set_column(idx, wm, pa.array(stamps, pa.string()))
 
     def delivery_entry(self, ds, period: str, kind: str, due: str, delivered: str | None) -> dict:
         d = Defect(_defect_id(ds.id, period, None, kind), kind, None, delivered, period)
