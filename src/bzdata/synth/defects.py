@@ -127,7 +127,7 @@ class Injector:
         self.seed = seed
         self.open: dict[str, dict[tuple[str, str | None], Defect]] = {}
         self.rectified: dict[str, dict[tuple[str, str | None], Defect]] = {}
-        self.frontdb_hashes: dict[str, pa.Table] = {}
+        self.frontdb_state: dict[str, pa.Table] = {}
 
     def rng(self, *parts: str) -> np.random.Generator:
         return np.random.default_rng([self.seed, *(zlib.crc32(p.encode()) for p in parts)])
@@ -246,38 +246,41 @@ class Injector:
 
     def stamp_changes(self, ds, table: pa.Table, period: str) -> pa.Table:
         """前置库 rows whose delivered content changed since last month get an update time in
-        this month, as the department's system would stamp them; incremental pulls by the
-        watermark then see every change, defects and fixes included."""
+        this month, as the department's system would stamp them, and unchanged rows keep last
+        month's; incremental pulls by the watermark then see every change, fixes included."""
         wm = ds.delivery.watermark
-        content = [c for c in ds.columns if c != wm]
-        con = duckdb.connect()
-        con.register("cur", table)
-        cols = ", ".join(f'"{c}"' for c in content)
+        content = ", ".join(f'"{c}"' for c in ds.columns if c != wm)
         keys = " || '|' || ".join(f"coalesce(\"{c}\", '')" for c in ds.record_key)
-        current = con.execute(
-            f"select row_number() over () - 1 as i, {keys} || '#' || row_number() over "
-            f"(partition by {keys} order by {cols}) as k, hash({cols}) as h from cur"
+        con = duckdb.connect()
+        con.register("cur", table.append_column("__i", pa.array(np.arange(table.num_rows))))
+        current = con.sql(
+            f"select __i as i, {keys} || '#' || row_number() over "
+            f'(partition by {keys} order by {content}, __i) as k, hash({content}) as h, "{wm}" as s '
+            "from cur order by __i"
         ).to_arrow_table()
-        previous = self.frontdb_hashes.get(ds.id)
-        self.frontdb_hashes[ds.id] = current.select(["k", "h"])
+        previous = self.frontdb_state.get(ds.id)
         if previous is None:
+            self.frontdb_state[ds.id] = current.select(["k", "h", "s"])
             return table
         con.register("now", current)
         con.register("before", previous)
-        changed = con.execute(
-            "select now.i from now left join before using (k) "
-            "where before.h is distinct from now.h order by now.i"
-        ).fetchnumpy()["i"].astype(np.int64)
         start = np.datetime64(period, "M").astype("datetime64[D]")
-        stamps = np.array(table.column(wm).to_pylist(), dtype=object)
-        old = np.array([v is None or v < str(start) for v in stamps[changed]], dtype=bool)
-        changed = changed[old]
-        days = (np.datetime64(period, "M") + 1).astype("datetime64[D]") - start
-        offset = (changed * 7919) % (int(days.astype(np.int64)) * 86400 - 8 * 3600)
-        when = start.astype("datetime64[s]") + 8 * 3600 + offset
-        stamps[changed] = np.char.replace(np.datetime_as_string(when, unit="s"), "T", " ")
-        idx = table.column_names.index(wm)
-        return table.set_column(idx, wm, pa.array(stamps, pa.string()))
+        rows = con.sql(
+            "select now.i, before.h is distinct from now.h as changed, before.s as kept, now.s "
+            "from now left join before using (k) order by now.i"
+        ).fetchnumpy()
+        stamps = np.array(rows["s"], dtype=object)
+        changed = np.asarray(rows["changed"], dtype=bool)
+        stamps[~changed] = np.asarray(rows["kept"], dtype=object)[~changed]
+        stale = np.flatnonzero(changed & np.array([s is None or s < str(start) for s in stamps]))
+        seconds = int(((np.datetime64(period, "M") + 1) - np.datetime64(period, "M")).astype(
+            "timedelta64[s]").astype(np.int64)) - 9 * 3600
+        when = start.astype("datetime64[s]") + 8 * 3600 + (stale * 7919) % seconds
+        stamps[stale] = np.char.replace(np.datetime_as_string(when, unit="s"), "T", " ")
+        table = table.set_column(table.column_names.index(wm), wm, pa.array(stamps, pa.string()))
+        current = current.set_column(3, "s", pa.array(stamps, pa.string()))
+        self.frontdb_state[ds.id] = current.select(["k", "h", "s"])
+        return table
 
     def delivery_entry(self, ds, period: str, kind: str, due: str, delivered: str | None) -> dict:
         d = Defect(_defect_id(ds.id, period, None, kind), kind, None, delivered, period)
