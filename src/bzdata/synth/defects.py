@@ -255,8 +255,8 @@ class Injector:
         con.register("cur", table.append_column("__i", pa.array(np.arange(table.num_rows))))
         current = con.sql(
             f"select __i as i, {keys} || '#' || row_number() over "
-            f'(partition by {keys} order by {content}, __i) as k, hash({content}) as h, "{wm}" as s '
-            "from cur order by __i"
+            f"(partition by {keys} order by {content}, __i) as k, hash({content}) as h, "
+            f'"{wm}" as s from cur order by __i'
         ).to_arrow_table()
         previous = self.frontdb_state.get(ds.id)
         if previous is None:
