@@ -262,11 +262,12 @@ class World:
         hh_county = np.empty(n_hh, dtype=object)
         hh_county[hh_sorted] = county_sorted
         hh_address = self._free_addresses(rng, hh_county)
-        pos = np.arange(n) - np.r_[0, np.flatnonzero(np.diff(hh_sorted)) + 1].repeat(
-            np.diff(np.r_[0, np.flatnonzero(np.diff(hh_sorted)) + 1, n])
-        )
+        # Within a household the oldest member is the head (position 0).
+        by_age = np.lexsort((birth, household))
+        hh_by_age = household[by_age]
+        starts = np.r_[0, np.flatnonzero(np.diff(hh_by_age)) + 1]
         position = np.empty(n, dtype=np.int64)
-        position[order] = pos
+        position[by_age] = np.arange(n) - np.repeat(starts, np.diff(np.r_[starts, n]))
         self.persons = Table(
             {
                 "citizen_id": ids,
@@ -339,13 +340,16 @@ class World:
         p = self.persons
         age = _age_years(p["birth_date"], month_end(self.period))
         # Household heads and second members of the opposite sex are spouses.
-        head = np.flatnonzero(p["position"] == 0)
-        second = head + 1
-        ok = second < len(p)
-        head, second = head[ok], second[ok]
+        n_hh = self._seq["household"]
+        head_of = np.full(n_hh, -1, dtype=np.int64)
+        second_of = np.full(n_hh, -1, dtype=np.int64)
+        head_of[p["household"][p["position"] == 0]] = np.flatnonzero(p["position"] == 0)
+        second_of[p["household"][p["position"] == 1]] = np.flatnonzero(p["position"] == 1)
+        both = (head_of >= 0) & (second_of >= 0)
+        head, second = head_of[both], second_of[both]
         ok = (
-            (p["household"][second] == p["household"][head])
-            & (p["gender"][second] != p["gender"][head])
+            (p["gender"][second] != p["gender"][head])
+            & (np.abs(age[head] - age[second]) < 15)
             & (age[head] >= 22)
             & (age[second] >= 22)
         )
@@ -567,10 +571,7 @@ class World:
             np.char.add(np.char.add(industry_no, "-03-"), zpad((seq % 1_000_000), 6)),
         )
         kinds = np.array(["年产", "智能化改造", "新建厂房", "技术改造", "仓储物流中心", "综合体"])
-        pname = np.char.add(
-            np.char.add(e["name"][owners].astype(str), np.where(rng.random(n) < 0.5, "", "")),
-            kinds[rng.integers(0, len(kinds), n)],
-        )
+        pname = np.char.add(e["name"][owners].astype(str), kinds[rng.integers(0, len(kinds), n)])
         pname = np.char.add(pname, "项目")
         status = np.where(approved < month_end(self.period) - 365, "2", "1").astype(object)
         start = np.where(status == "2", approved + 60, np.datetime64("NaT")).astype("datetime64[D]")
