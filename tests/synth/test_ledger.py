@@ -346,3 +346,5 @@ def test_every_frontdb_change_is_visible_to_a_watermark_pull(city, registry):
             new_rows = [r for r in now if old_rows[tuple(sorted(r.items()))] == 0]
             assert new_rows, (ds.id, period)
             assert all(r[wm] >= f"{period}-01" for r in new_rows), ds.id
+            # Nothing is stamped after the month it was delivered in.
+            assert max(r[wm] for r in now) < f"2023-{month + 1:02d}-01", ds.id

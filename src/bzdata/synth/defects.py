@@ -273,8 +273,8 @@ class Injector:
         changed = np.asarray(rows["changed"], dtype=bool)
         stamps[~changed] = np.asarray(rows["kept"], dtype=object)[~changed]
         stale = np.flatnonzero(changed & np.array([s is None or s < str(start) for s in stamps]))
-        seconds = int(((np.datetime64(period, "M") + 1) - np.datetime64(period, "M")).astype(
-            "timedelta64[s]").astype(np.int64)) - 9 * 3600
+        end = (np.datetime64(period, "M") + 1).astype("datetime64[D]")
+        seconds = int((end - start).astype(np.int64)) * 86400 - 9 * 3600  # within the month
         when = start.astype("datetime64[s]") + 8 * 3600 + (stale * 7919) % seconds
         stamps[stale] = np.char.replace(np.datetime_as_string(when, unit="s"), "T", " ")
         table = table.set_column(table.column_names.index(wm), wm, pa.array(stamps, pa.string()))

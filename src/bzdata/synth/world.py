@@ -676,6 +676,9 @@ class World:
         estate_regs, contracts = self._estates_month(start, days)
         self._projects_month(start, days)
         self._relief_month(start, days)
+        # A record is stamped when the department keys it in: never after the month it is in.
+        p["updated"] = np.minimum(p["updated"], end)
+        self.entities["updated"] = np.minimum(self.entities["updated"], end)
         self.monthly = self._monthly_figures()
         self.events = Events(births, dead, marriages, divorces, decisions, estate_regs, contracts)
         return self.events
