@@ -23,6 +23,7 @@ from bzdata import config, progress
 FEATURES: tuple[str, ...] = (
     "bzdata.registry.cli",
     "bzdata.synth.cli",
+    "bzdata.build.cli",
     "bzdata.ingest.cli",
 )
 
