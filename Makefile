@@ -9,9 +9,9 @@ VENV := .venv
 # The interpreter comes from the machine; uv must never download one.
 export UV_PYTHON_DOWNLOADS := never
 
-# Debian packages the tests need, installed by `make system-packages` only when missing
-# (e.g. chromium for browser tests, postgresql for the scale-out target). None needed yet.
-SYSTEM_PACKAGES :=
+# Debian packages the tests need, installed by `make system-packages` only when missing.
+# The 前置库 tests start a real PostgreSQL server: install it unless its binaries are present.
+SYSTEM_PACKAGES := $(if $(or $(shell command -v initdb 2>/dev/null),$(wildcard /usr/lib/postgresql/*/bin/initdb)),,postgresql)
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: help setup system-packages demo test lint clean
@@ -51,6 +51,7 @@ demo: setup
 # pytest exits 5 when it collects no tests: that is a failure here, never a green run.
 test: setup
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/sqlfluff lint dbt_project/models --disable-progress-bar --nocolor
 	@$(VENV)/bin/python -m pytest -q || { rc=$$?; \
 		if [ $$rc -eq 5 ]; then echo "没有收集到任何测试：按失败处理" >&2; fi; \
 		exit $$rc; }
