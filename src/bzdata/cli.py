@@ -25,6 +25,7 @@ FEATURES: tuple[str, ...] = (
     "bzdata.synth.cli",
     "bzdata.build.cli",
     "bzdata.ingest.cli",
+    "bzdata.orchestration.cli",
 )
 
 SUBCOMMAND_METAVAR = "<子命令>"

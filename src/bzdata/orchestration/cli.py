@@ -1,0 +1,66 @@
+"""`bzdata run`: run the collect DAGs of one period in this process, as a scheduler would."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+
+def _period(text: str) -> str:
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
+        raise argparse.ArgumentTypeError(f"报送期应为 YYYY-MM 格式，例如 2023-01，而不是 {text!r}")
+    return text
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "run",
+        help="在本进程内用 Airflow 运行某一报送期的汇聚 DAG",
+        description=(
+            "在本进程内运行某一报送期到期的汇聚 DAG（dag.test，无需调度器）："
+            "每个数据集一个入湖任务，最后刷新 DuckDB 仓库。"
+            "Airflow 的主目录和元数据库（SQLite）在 <工作目录>/airflow，"
+            "首次运行时自动初始化。与调度器运行的是同一批 DAG，只是失败时不重试。"
+            "任一任务失败时退出码非零。"
+        ),
+    )
+    parser.add_argument(
+        "--period",
+        type=_period,
+        metavar="YYYY-MM",
+        help="报送期（默认：落地区中最新的报送期）",
+    )
+    parser.add_argument(
+        "--work",
+        type=Path,
+        metavar="DIR",
+        help="工作目录（默认 ./work，可用环境变量 BZDATA_WORK 指定）",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="显示 Airflow 的全部日志（默认只显示警告和错误）",
+    )
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from bzdata.orchestration.runner import RunError, run_period
+    from bzdata.orchestration.schedule import ScheduleError
+
+    try:
+        report = run_period(args.period, args.work, quiet=not args.verbose)
+    except (RunError, ScheduleError) as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 2
+    failed = [item.dag_id for item in report.dags if not item.ok]
+    timings = "，".join(f"{name} {seconds:.1f} 秒" for name, seconds in report.timings.items())
+    print(f"耗时：{timings}")
+    if failed:
+        print(f"报送期 {report.period}：{'、'.join(failed)} 有任务失败", file=sys.stderr)
+        return 1
+    print(f"完成：报送期 {report.period} 的 {len(report.dags)} 个汇聚 DAG 全部成功")
+    return 0
