@@ -123,6 +123,21 @@ def fake_synth(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
     return calls
 
 
+@pytest.fixture(autouse=True)
+def fake_pipeline(monkeypatch: pytest.MonkeyPatch) -> list[tuple]:
+    """Stand-in for the Airflow runner: records which periods the demo runs, in order."""
+    import bzdata.orchestration.runner as runner
+
+    calls: list[tuple] = []
+
+    def run_period(period, work_dir, **kwargs):
+        calls.append((period, work_dir))
+        return types.SimpleNamespace(ok=True, dags=[])
+
+    monkeypatch.setattr(runner, "run_period", run_period)
+    return calls
+
+
 def test_demo_runs_each_step_with_progress(
     tmp_work: Path,
     fake_synth: list[dict],
@@ -148,13 +163,17 @@ def test_demo_runs_each_step_with_progress(
         assert f"✔ [{number}/{total}] {step.name}（" in err
 
 
-def test_demo_defaults_and_work_option(tmp_path: Path, fake_synth: list[dict]) -> None:
+def test_demo_defaults_and_work_option(
+    tmp_path: Path, fake_synth: list[dict], fake_pipeline: list[tuple]
+) -> None:
     work = tmp_path / "elsewhere"
     assert cli.main(["demo", "--work", str(work)], features=()) == 0
     assert work.is_dir()
     (call,) = fake_synth
     assert call["out_dir"] == work.resolve() / "synth"
     assert (call["months"], call["seed"]) == (3, 20230101)
+    # Then every generated month, in order, through the pipeline.
+    assert fake_pipeline == [(p, work.resolve()) for p in ("2023-01", "2023-02", "2023-03")]
 
 
 def test_demo_step_failure_is_reported_and_raised(

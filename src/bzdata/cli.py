@@ -145,8 +145,35 @@ def _demo_synth(run: DemoRun) -> None:
     )
 
 
-# Planned next: 汇聚 (collect) → 治理 (build) → 校核 (check) → 晾晒 (scorecard) → 目录 → 门户.
-DEMO_STEPS: tuple[DemoStep, ...] = (DemoStep("生成合成滨州数据", _demo_synth),)
+def _demo_periods(run: DemoRun) -> list[str]:
+    start = run.start_period
+    year, month = int(start[:4]), int(start[5:7])
+    out = []
+    for k in range(run.months):
+        y, m = divmod(month - 1 + k, 12)
+        out.append(f"{year + y:04d}-{m + 1:02d}")
+    return out
+
+
+def _demo_pipeline(run: DemoRun) -> None:
+    # Month by month through the same Airflow DAGs a scheduler runs (collect → build …).
+    from bzdata.orchestration.runner import run_period
+
+    for period in _demo_periods(run):
+        report = run_period(period, run.work_dir, echo=lambda line: None)
+        if not report.ok:
+            failed = [d.dag_id for d in report.dags if not d.ok]
+            raise RuntimeError(
+                f"{period} 的流程未全部成功：{'、'.join(failed)}（用 bzdata run -v 查看）"
+            )
+        print(f"  {period}：{'、'.join(d.dag_id for d in report.dags)} 完成")
+
+
+# Planned next: 校核 (check) → 晾晒 (scorecard) → 目录 → 门户, as stages of the same DAGs.
+DEMO_STEPS: tuple[DemoStep, ...] = (
+    DemoStep("生成合成滨州数据", _demo_synth),
+    DemoStep("逐月运行汇聚与治理（Airflow）", _demo_pipeline),
+)
 
 
 def run_demo(args: argparse.Namespace) -> int:

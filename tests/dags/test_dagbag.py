@@ -37,16 +37,22 @@ def test_dagbag_imports_without_errors(dagbag) -> None:
     assert set(dagbag.dags) == set(_expected())
 
 
-def test_one_ingest_task_per_registry_dataset_then_refresh(dagbag) -> None:
+def test_one_ingest_task_per_registry_dataset_then_refresh_then_build(dagbag) -> None:
     expected = _expected()
     assert sum(len(ids) for ids in expected.values()) == len(load_registry().datasets)
     for dag_id, ingest_ids in expected.items():
         dag = dagbag.dags[dag_id]
-        assert {item.task_id for item in dag.tasks} == ingest_ids | {"refresh_warehouse"}
+        assert {item.task_id for item in dag.tasks} == ingest_ids | {
+            "refresh_warehouse",
+            "dbt_build",
+        }
         refresh = dag.get_task("refresh_warehouse")
         assert refresh.upstream_task_ids == ingest_ids
-        assert refresh.downstream_task_ids == set()
+        assert refresh.downstream_task_ids == {"dbt_build"}
         assert refresh.pool == WAREHOUSE_POOL
+        build = dag.get_task("dbt_build")
+        assert build.downstream_task_ids == set()
+        assert build.pool == WAREHOUSE_POOL
         for task_id in ingest_ids:
             assert dag.get_task(task_id).upstream_task_ids == set()
 

@@ -108,7 +108,11 @@ def test_a_yearly_dataset_gets_a_yearly_dag() -> None:
     template = registry.datasets[0]
     yearly = _copy(template, id=f"{template.provider}_niandu", update_cycle="每年")
     dags = build_collect_dags(_with_datasets(registry, yearly))
-    assert dags["bzdata_collect_yearly"].task_ids == ["ingest_" + yearly.id, "refresh_warehouse"]
+    assert dags["bzdata_collect_yearly"].task_ids == [
+        "ingest_" + yearly.id,
+        "refresh_warehouse",
+        "dbt_build",
+    ]
     assert dags["bzdata_collect_yearly"].timetable.expression.endswith(" 1 *")
 
 
@@ -135,6 +139,6 @@ def test_a_stage_is_added_in_one_place() -> None:
 
     dags = build_collect_dags(stages=(*STAGES, Stage("quality", checks)))
     monthly = dags["bzdata_collect_monthly"]
-    assert monthly.get_task("quality_checks").upstream_task_ids == {"refresh_warehouse"}
-    assert ("bzdata_collect_monthly", ["refresh_warehouse"]) in seen
-    assert "ingest → warehouse → quality" in monthly.doc_md
+    assert monthly.get_task("quality_checks").upstream_task_ids == {"dbt_build"}
+    assert ("bzdata_collect_monthly", ["dbt_build"]) in seen
+    assert "ingest → warehouse → build → quality" in monthly.doc_md

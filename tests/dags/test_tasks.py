@@ -9,6 +9,7 @@ import pytest
 
 import bzdata.ingest
 from bzdata.ingest import Paths
+from bzdata.orchestration import dags
 from bzdata.orchestration.home import AirflowHome
 from bzdata.orchestration.schedule import TIMEZONE
 from bzdata.registry import load_registry
@@ -35,6 +36,10 @@ class Recorder:
     def refresh_warehouse(self, paths, *, run_id=None):
         self.calls.append(("refresh", paths, run_id))
 
+    def build_libraries(self, logical_date, run_id):
+        self.calls.append(("build", logical_date, run_id))
+        return {}
+
 
 @pytest.fixture
 def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
@@ -42,6 +47,7 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
     # Real attributes shadow the package's lazy __getattr__, so task bodies import the fakes.
     monkeypatch.setattr(bzdata.ingest, "ingest_dataset", fake.ingest_dataset, raising=False)
     monkeypatch.setattr(bzdata.ingest, "refresh_warehouse", fake.refresh_warehouse, raising=False)
+    monkeypatch.setattr(dags, "build_libraries", fake.build_libraries)
     return fake
 
 
@@ -96,18 +102,20 @@ def test_dag_test_runs_every_ingest_then_one_refresh(
     assert [item.dag_id for item in report.dags] == ["bzdata_collect_monthly"]
     ingests = [call for call in recorder.calls if call[0] == "ingest"]
     assert sorted(call[1] for call in ingests) == sorted(MONTHLY_IDS)
-    assert recorder.calls[-1][0] == "refresh" and len(recorder.calls) == len(MONTHLY_IDS) + 1
+    assert [call[0] for call in recorder.calls[-2:]] == ["refresh", "build"]
+    assert len(recorder.calls) == len(MONTHLY_IDS) + 2
     expected_moment = datetime(2023, 2, 21, 2, tzinfo=TIMEZONE)
     assert {call[2] for call in ingests} == {"2023-01"}
     assert {call[3] for call in ingests} == {expected_moment}
     assert {call[4] for call in ingests} == {Paths.from_work(migrated_home.work_dir)}
-    run_ids = {call[5] for call in ingests} | {recorder.calls[-1][2]}
+    run_ids = {call[5] for call in ingests} | {recorder.calls[-2][2], recorder.calls[-1][2]}
     assert len(run_ids) == 1
     outcome = report.dags[0]
     assert outcome.logical_date == expected_moment
     assert {item.task_id: item.state for item in outcome.tasks} == {
         **{f"ingest_{i}": "success" for i in MONTHLY_IDS},
         "refresh_warehouse": "success",
+        "dbt_build": "success",
     }
     assert (
         "  ✔ ingest_rsj_shbx：成功（报送 2 份：已入库 1，未报送 1，接收 10 行，拒收 2 行）" in lines

@@ -81,6 +81,12 @@ def _common_args(paths: Paths, variables: dict[str, str] | None) -> list[str]:
     return args
 
 
+# One of these per finished node at dbt's default log level (NodeFinished is debug-only).
+_RESULT_EVENTS = frozenset(
+    {"LogModelResult", "LogTestResult", "LogSeedResult", "LogSnapshotResult", "LogNodeResult"}
+)
+
+
 class _Progress:
     """Turns dbt's node events into progress advances (total known from the first start line)."""
 
@@ -93,7 +99,7 @@ class _Progress:
         if name == "LogStartLine" and self.advance is None:
             total = int(data.get("total") or 0) or None
             self.advance = self.stack.enter_context(progress.task(self.description, total))
-        elif name == "NodeFinished" and self.advance is not None:
+        elif name in _RESULT_EVENTS and self.advance is not None:
             self.advance()
 
     def close(self) -> None:
