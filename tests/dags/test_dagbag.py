@@ -34,7 +34,7 @@ def dagbag(session_home: AirflowHome):
 
 def test_dagbag_imports_without_errors(dagbag) -> None:
     assert dagbag.import_errors == {}
-    assert set(dagbag.dags) == set(_expected())
+    assert set(dagbag.dags) == set(_expected()) | {"bzdata_stream_frontdb"}
 
 
 def test_one_ingest_task_per_registry_dataset_then_refresh_then_build(dagbag) -> None:
@@ -60,6 +60,8 @@ def test_one_ingest_task_per_registry_dataset_then_refresh_then_build(dagbag) ->
 def test_dags_run_after_the_latest_due_day_in_beijing_time(dagbag) -> None:
     registry = load_registry()
     for dag_id, dag in dagbag.dags.items():
+        if not dag_id.startswith("bzdata_collect_"):
+            continue
         cycle = next(name for name, slug in SLUGS.items() if dag_id.endswith(slug))
         due = [d.delivery.due_day for d in registry.datasets if d.update_cycle == cycle]
         cron = dag.timetable.expression
@@ -107,3 +109,11 @@ def test_dag_file_only_wires() -> None:
     assert not [node for node in imports if isinstance(node, ast.Import)]
     # Airflow's DagBag skips files whose text mentions neither "airflow" nor "dag".
     assert "airflow" in source.lower() and "dag" in source.lower()
+
+
+def test_the_stream_dag_micro_batches_every_frontdb_dataset(dagbag) -> None:
+    frontdb = {d.id for d in load_registry().datasets if d.delivery.channel == "frontdb"}
+    dag = dagbag.dags["bzdata_stream_frontdb"]
+    assert {t.task_id for t in dag.tasks} == {f"stream_{i}" for i in frontdb}
+    assert dag.timetable.expression == "*/5 * * * *"
+    assert dag.max_active_runs == 1 and dag.catchup is False

@@ -16,6 +16,7 @@ first pull (`since=None`) takes every row, later pulls only rows with a larger w
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -231,6 +232,29 @@ def pull(
         new_watermark=new_watermark,
         source=source_of(url, table_name),
     )
+
+
+URL_ENV_PREFIX = "BZDATA_FRONTDB_URL_"
+
+
+def frontdb_url(ds: Dataset, period: str | None, root: Path | None) -> str | None:
+    """Where the provider's 前置库 is: `BZDATA_FRONTDB_URL_<DEPT>` (a SQLAlchemy URL, e.g. a
+    department's PostgreSQL) when set, else the synthetic city's SQLite file of `period` (the
+    latest one when None); None when neither exists."""
+    configured = os.environ.get(URL_ENV_PREFIX + ds.provider.upper())
+    if configured:
+        return configured
+    if root is None or not Path(root).is_dir():
+        return None
+    if period is None:
+        periods = sorted(
+            p.name for p in Path(root).iterdir() if (p / f"{ds.provider}.sqlite").is_file()
+        )
+        if not periods:
+            return None
+        period = periods[-1]
+    database = Path(root) / period / f"{ds.provider}.sqlite"
+    return f"sqlite:///{database.resolve()}" if database.is_file() else None
 
 
 def load_frontdb(sqlite_path: Path | str, table: str, url: str | URL) -> int:

@@ -405,17 +405,17 @@ def _pull(run: _Run) -> None:
         from bzdata.ingest import frontdb
     except ImportError:
         frontdb = None
-    root = run.paths.frontdb
-    if frontdb is None or not hasattr(frontdb, "pull") or root is None:
-        run.rows.append(
-            run.row(f"{ds.provider}#{ds.delivery.table}", "missing", reason=NOT_CONFIGURED)
+    url = frontdb.frontdb_url(ds, period, run.paths.frontdb) if frontdb else None
+    if url is None:
+        reason = (
+            (
+                f"{NOT_CONFIGURED}：未设置 {frontdb.URL_ENV_PREFIX}{ds.provider.upper()}，"
+                f"也没有 {period} 期的本地前置库文件"
+            )
+            if frontdb
+            else NOT_CONFIGURED
         )
-        return
-    database = Path(root) / period / f"{ds.provider}.sqlite"
-    url = f"sqlite:///{database.resolve()}"
-    if not database.is_file():
-        reason = f"{NOT_CONFIGURED}：{period} 期前置库文件 {database} 不存在"
-        run.rows.append(run.row(f"{database.name}#{ds.delivery.table}", "missing", reason=reason))
+        run.rows.append(run.row(f"{ds.provider}#{ds.delivery.table}", "missing", reason=reason))
         return
     since = None
     for row in _earlier_rows(Path(run.paths.lake), ds.id, period):
