@@ -11,7 +11,9 @@ export UV_PYTHON_DOWNLOADS := never
 
 # Debian packages the tests need, installed by `make system-packages` only when missing.
 # The 前置库 tests start a real PostgreSQL server: install it unless its binaries are present.
-SYSTEM_PACKAGES := $(if $(or $(shell command -v initdb 2>/dev/null),$(wildcard /usr/lib/postgresql/*/bin/initdb)),,postgresql)
+# The scorecard tests render the report in headless Chromium, with a Chinese font.
+SYSTEM_PACKAGES := $(if $(or $(shell command -v initdb 2>/dev/null),$(wildcard /usr/lib/postgresql/*/bin/initdb)),,postgresql) \
+	chromium fonts-noto-cjk
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
 .PHONY: help setup system-packages demo test lint clean

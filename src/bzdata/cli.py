@@ -26,6 +26,7 @@ FEATURES: tuple[str, ...] = (
     "bzdata.build.cli",
     "bzdata.ingest.cli",
     "bzdata.orchestration.cli",
+    "bzdata.scorecard.cli",
 )
 
 SUBCOMMAND_METAVAR = "<子命令>"
