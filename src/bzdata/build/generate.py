@@ -10,7 +10,9 @@ text); `write(project_dir)` writes them and removes generated files no longer pr
   (the raw zone already uses registry column names): trim, half-width, dates, IDs, flags;
 - models/intermediate/latest/: the build period and each dataset's state as of it;
 - models/intermediate/consistency/: one 多源校核 model per data element held in copies;
-- models/marts/quality/consistency_checks: all of them in one long table.
+- models/marts/quality/consistency_checks: all of them in one long table;
+- models/intermediate/registry/: the registry's indicators, datasets (with the rows each holds
+  as of the build period) and code lists as tables, for the 指标库.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ GENERATED_DIRS = (
     "models/staging",
     "models/intermediate/latest",
     "models/intermediate/consistency",
+    "models/intermediate/registry",
 )
 GENERATED_SINGLE = (
     "models/marts/quality/consistency_checks.sql",
@@ -781,6 +784,158 @@ def render_checks_yaml(plan: ConsistencyPlan) -> str:
     )
 
 
+# ------------------------------------------------------------------ registry as tables
+
+
+def _literal(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    text = str(value).replace("'", "''")
+    return f"'{text}'"
+
+
+def _values(rows: list[tuple], columns: list[tuple[str, str]]) -> str:
+    """A typed inline table: `select cast(v.c as t) as c ... from (values ...) as v (...)`."""
+    lines = ",\n".join(f"    ({', '.join(_literal(v) for v in row)})" for row in rows)
+    names = ", ".join(name for name, _ in columns)
+    casts = [f"cast(v.{name} as {kind}) as {name}" for name, kind in columns]
+    return _select(casts, f"from (\n    values\n{lines}\n) as v ({names})")
+
+
+INDICATOR_COLUMNS = (
+    ("indicator_no", "integer", "指标序号（规划指标表）"),
+    ("indicator_name", "varchar", "指标名称（不含单位）"),
+    ("unit", "varchar", "单位（无单位为空串）"),
+    ("target_value", "double", "2025 年目标值"),
+    ("comparator", "varchar", "达标方向：>= 不低于目标，<= 不高于目标"),
+    ("indicator_attribute", "varchar", "指标属性：预期性或约束性"),
+    ("category", "varchar", "指标类别"),
+    ("value_source", "varchar", "取得方式：computed 平台计算，reported 部门填报"),
+    ("department", "varchar", "责任部门代码（明确时）"),
+)
+DATASET_COLUMNS = (
+    ("dataset_id", "varchar", "数据集 id（登记簿 datasets）"),
+    ("dataset_name", "varchar", "数据集名称"),
+    ("provider_dept", "varchar", "提供部门代码"),
+    ("category", "varchar", "资源分类：基础、主题或部门"),
+    ("library", "varchar", "所属基础库（主题、部门数据集为空）"),
+    ("share_type", "varchar", "共享属性：无条件共享、有条件共享或不予共享"),
+    ("open_type", "varchar", "开放属性：无条件开放、有条件开放或不予开放"),
+    ("security_level", "varchar", "安全级别：一般、重要或核心"),
+)
+CODE_LIST_COLUMNS = (
+    ("code_list_id", "varchar", "代码表 id（登记簿 code_lists）"),
+    ("code_list_name", "varchar", "代码表名称"),
+    ("standard", "varchar", "所依据的国家或行业标准（平台自定的代码表为空）"),
+    ("value_count", "integer", "代码个数"),
+)
+REGISTRY_DIR = "models/intermediate/registry"
+
+
+def render_indicators_sql(registry: Registry) -> str:
+    rows = [
+        (
+            i.no,
+            i.name,
+            i.unit,
+            float(i.target),
+            i.comparator,
+            i.attribute,
+            i.category,
+            i.source,
+            i.department,
+        )
+        for i in registry.indicators
+    ]
+    columns = [(name, kind) for name, kind, _ in INDICATOR_COLUMNS]
+    return _sql([("final", _values(rows, columns))])
+
+
+def render_datasets_sql(registry: Registry) -> str:
+    rows = [
+        (
+            ds.id,
+            ds.name,
+            ds.provider,
+            ds.category,
+            ds.library,
+            ds.share.type,
+            ds.open.type,
+            ds.security_level,
+        )
+        for ds in registry.datasets
+    ]
+    columns = [(name, kind) for name, kind, _ in DATASET_COLUMNS]
+    ctes = [
+        (f"latest_{ds.id}", f"select * from {{{{ ref('{latest_model(ds)}') }}}}")
+        for ds in registry.datasets
+    ]
+    ctes.append(("datasets", _values(rows, columns)))
+    counts = "\n\nunion all\n\n".join(
+        _select([f"'{ds.id}' as dataset_id", "count(*) as row_count"], f"from latest_{ds.id}")
+        for ds in registry.datasets
+    )
+    ctes.append(("row_counts", counts))
+    ctes.append(
+        (
+            "final",
+            _select(
+                [f"datasets.{name}" for name, _, _ in DATASET_COLUMNS] + ["row_counts.row_count"],
+                "from datasets\n"
+                "inner join row_counts on datasets.dataset_id = row_counts.dataset_id",
+            ),
+        )
+    )
+    return _sql(ctes)
+
+
+def render_code_lists_sql(registry: Registry) -> str:
+    rows = [(c.id, c.name, c.standard, len(c.values)) for c in registry.code_lists]
+    columns = [(name, kind) for name, kind, _ in CODE_LIST_COLUMNS]
+    return _sql([("final", _values(rows, columns))])
+
+
+def _columns_yaml(columns: Iterable[tuple[str, str, str]], key: str) -> list[dict]:
+    out = []
+    for name, kind, text in columns:
+        entry: dict = {"name": name, "description": text, "data_type": kind}
+        if name == key:
+            entry["data_tests"] = ["unique", "not_null"]
+        out.append(entry)
+    return out
+
+
+def render_registry_yaml() -> str:
+    meta = {"owner_department": "dsj", "share": "无条件共享", "security_level": "一般"}
+    rows = ("row_count", "bigint", "截至基础库报送期该数据集最新状态的记录数")
+    models = [
+        {
+            "name": "int_registry__indicators",
+            "description": "登记簿 indicators.yaml：数字强市建设规划指标表的 45 项指标及目标值。",
+            "config": {"meta": meta},
+            "columns": _columns_yaml(INDICATOR_COLUMNS, "indicator_no"),
+        },
+        {
+            "name": "int_registry__datasets",
+            "description": "登记簿 datasets：每个数据集的共享、开放属性和安全级别，"
+            "以及截至基础库报送期最新状态的记录数。",
+            "config": {"meta": meta},
+            "columns": _columns_yaml((*DATASET_COLUMNS, rows), "dataset_id"),
+        },
+        {
+            "name": "int_registry__code_lists",
+            "description": "登记簿 code_lists：平台使用的代码表及其所依据的标准。",
+            "config": {"meta": meta},
+            "columns": _columns_yaml(CODE_LIST_COLUMNS, "code_list_id"),
+        },
+    ]
+    return _yaml({"version": 2, "models": models})
+
+
 # ------------------------------------------------------------------ the whole set
 
 
@@ -808,6 +963,10 @@ def generated_files(registry: Registry | None = None) -> dict[str, str]:
     )
     files["models/marts/quality/consistency_checks.sql"] = render_checks_sql(plan)
     files["models/marts/quality/_quality__models.yml"] = render_checks_yaml(plan)
+    files[f"{REGISTRY_DIR}/int_registry__indicators.sql"] = render_indicators_sql(registry)
+    files[f"{REGISTRY_DIR}/int_registry__datasets.sql"] = render_datasets_sql(registry)
+    files[f"{REGISTRY_DIR}/int_registry__code_lists.sql"] = render_code_lists_sql(registry)
+    files[f"{REGISTRY_DIR}/_registry__models.yml"] = render_registry_yaml()
     return files
 
 
