@@ -26,6 +26,7 @@ FEATURES: tuple[str, ...] = (
     "bzdata.build.cli",
     "bzdata.ingest.cli",
     "bzdata.orchestration.cli",
+    "bzdata.quality.cli",
     "bzdata.scorecard.cli",
 )
 

@@ -1,0 +1,199 @@
+"""质量校核 (quality checks) time: GX validation vs one single-pass DuckDB query per relation.
+
+    .venv/bin/python benchmarks/quality_validate.py                   # a 3-month demo city
+    .venv/bin/python benchmarks/quality_validate.py --work /tmp/cityw --period 2023-01
+
+Without --work a demo city is generated, ingested and built period by period in a temporary
+folder. With --work an existing work folder (warehouse built for --period by `bzdata build`,
+its lake, and `synth/`) is used read-only: its warehouse file is copied to a temporary work
+folder whose lake points back at the original, so nothing is written into it.
+
+For the last period it prints, on the same relations:
+- GX: the checkpoint run of every compiled suite (SUMMARY results, no Data Docs), GX's import
+  and set-up excluded, then the whole `run_checks` with GX;
+- single-pass SQL: per relation one `select count(*) filter (where <rule>) …` over all of its
+  rules, built from the same predicates, which is what a hand-written DuckDB check would do;
+- the listing of every failing record (SQL, part of every run),
+and recall and precision per defect kind against the synthetic ledger (all periods).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from bzdata.quality import checks, run_checks
+from bzdata.quality.evaluate import Evaluator
+from bzdata.quality.relations import asset_sql
+from bzdata.quality.rules import load_rules
+from bzdata.quality.templates import compile_rule
+from bzdata.registry import load_registry
+
+
+def _logical(period: str) -> datetime:
+    year, month = int(period[:4]), int(period[5:])
+    return datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC)
+
+
+def _demo(root: Path, months: int) -> tuple:
+    from bzdata.build import dbt
+    from bzdata.ingest import Paths, ingest_dataset, refresh_warehouse
+    from bzdata.synth import generate
+
+    work = root / "work"
+    start = time.perf_counter()
+    periods = generate(work / "synth", scale="demo", months=months).periods
+    print(f"synth demo, {months} months: {time.perf_counter() - start:.1f} s")
+    paths = Paths.from_work(work)
+    return work, periods, paths, ingest_dataset, refresh_warehouse, dbt
+
+
+def _copy(source: Path, root: Path) -> Path:
+    """A work folder with a copy of the warehouse and the original lake (read-only)."""
+    work = root / "work"
+    (work / "warehouse").mkdir(parents=True)
+    start = time.perf_counter()
+    shutil.copy(source / "warehouse" / "bzdata.duckdb", work / "warehouse" / "bzdata.duckdb")
+    print(f"copied warehouse: {time.perf_counter() - start:.1f} s")
+    (work / "lake").mkdir()
+    for name in ("raw", "manifest", "rejects"):
+        if (source / "lake" / name).exists():
+            (work / "lake" / name).symlink_to((source / "lake" / name).resolve())
+    (work / "synth").symlink_to((source / "synth").resolve())
+    return work
+
+
+def single_pass(db: Path, period: str) -> tuple[float, int]:
+    """Every rule's failing count with one aggregate query per relation; (seconds, queries)."""
+    registry = load_registry()
+    compiled = [compile_rule(rule, registry) for rule in load_rules(registry=registry).rules]
+    con = duckdb.connect(str(db), read_only=True)
+    con.execute("set enable_progress_bar = false")
+    queries = 0
+    start = time.perf_counter()
+    try:
+        for ds in registry.datasets:
+            for asset in checks.ASSETS:
+                mine = [c for c in compiled if c.rule.dataset == ds.id and c.asset == asset]
+                plain = [c for c in mine if not c.aggregate]
+                if not plain:
+                    continue
+                counts = ", ".join(f"count(*) filter (where {c.failing})" for c in plain)
+                sql = asset_sql(asset, ds, mine, period, registry)
+                con.execute(f"select count(*), {counts} from ({sql}) as r").fetchone()
+                queries += 1
+    finally:
+        con.close()
+    return time.perf_counter() - start, queries
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--work", type=Path, help="existing built work folder (read-only)")
+    parser.add_argument("--period", help="period the warehouse of --work was built for")
+    parser.add_argument("--months", type=int, default=3, help="demo months (default 3)")
+    args = parser.parse_args()
+    os.environ.setdefault("BZDATA_QUIET", "1")
+    with tempfile.TemporaryDirectory(prefix="bzdata-quality-bench-") as tmp:
+        root = Path(tmp)
+        evaluator_periods: list[str]
+        if args.work is None:
+            work, periods, paths, ingest_dataset, refresh_warehouse, dbt = _demo(root, args.months)
+            evaluator = Evaluator(work, work / "synth")
+            for period in periods:
+                start = time.perf_counter()
+                for ds in load_registry().datasets:
+                    ingest_dataset(ds.id, period, _logical(period), paths, "benchmark")
+                refresh_warehouse(paths)
+                built = dbt.build(work, period=period, docs=False)
+                assert built.success, built.problems
+                print(f"{period}: ingest + dbt build {time.perf_counter() - start:.1f} s")
+                if period != periods[-1]:
+                    run_checks(work, period, engine="sql")
+                    with duckdb.connect(str(checks.warehouse_path(work)), read_only=True) as con:
+                        evaluator.period(period, con)
+            evaluator_periods = periods
+        else:
+            if not args.period:
+                parser.error("--work needs --period")
+            work = _copy(args.work, root)
+            evaluator = Evaluator(work, work / "synth")
+            evaluator_periods = [args.period]
+        period = evaluator_periods[-1]
+        db = checks.warehouse_path(work)
+        with duckdb.connect(str(db), read_only=True) as con:
+            sizes = con.execute(
+                "select sum(estimated_size) from duckdb_tables() where schema_name = 'staging'"
+            ).fetchone()[0]
+        print(f"period {period}: staged rows (all periods) ≈ {sizes:,}")
+
+        seconds, queries = single_pass(db, period)
+        seconds_again, _ = single_pass(db, period)  # warm, like the runs below
+        print(
+            f"single-pass SQL: {queries} queries, {seconds:.1f} s cold, {seconds_again:.1f} s warm"
+        )
+
+        start = time.perf_counter()
+        sql_run = run_checks(work, period, engine="sql")
+        print(
+            f"run_checks engine=sql: {time.perf_counter() - start:.1f} s "
+            f"(listing every failing record {sql_run.listing_seconds:.1f} s, "
+            f"{sql_run.issues:,} issues)"
+        )
+        start = time.perf_counter()
+        import great_expectations  # noqa: F401  (import timed on its own)
+
+        print(f"import great_expectations: {time.perf_counter() - start:.1f} s")
+        start = time.perf_counter()
+        gx_run = run_checks(work, period, engine="gx", data_docs=False)
+        total = time.perf_counter() - start
+        print(
+            f"run_checks engine=gx: {total:.1f} s (GX checkpoint {gx_run.validation_seconds:.1f} s,"
+            f" listing {gx_run.listing_seconds:.1f} s), {gx_run.rules} rules, "
+            f"GX = SQL for every rule: {all(g == s for g, s in gx_run.counts.values())}"
+        )
+        print(
+            f"ratio GX checkpoint / single-pass SQL (warm): "
+            f"{gx_run.validation_seconds / seconds_again:.1f}×; peak RSS {_peak_mib():,.0f} MiB"
+        )
+        with duckdb.connect(str(db), read_only=True) as con:
+            evaluator.period(period, con)
+        result = evaluator.result
+        print(f"\nrecall / precision per defect kind ({'、'.join(evaluator_periods)}):")
+        print("kind               truth    found   recall   issues  precision")
+        for row in result.table():
+            print(
+                f"{row['kind']:18} {row['truth']:7,}  {row['found']:7,}  {row['recall']:7.2%}  "
+                f"{row['issues']:7,}  {row['precision']:7.2%}"
+            )
+        reasons: dict[str, int] = {}
+        for entry in result.invisible:
+            reasons[entry["reason"]] = reasons.get(entry["reason"], 0) + 1
+        for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1]):
+            print(f"  not visible by design: {n:,} × {reason}")
+        explained: dict[str, int] = {}
+        for issue in result.explained:
+            explained[issue["reason"]] = explained.get(issue["reason"], 0) + 1
+        for reason, n in explained.items():
+            print(f"  issues explained, not scored: {n:,} × {reason}")
+        if result.missed or result.false_issues:
+            missed, false = len(result.missed), len(result.false_issues)
+            print(f"  unexplained: {missed:,} missed, {false:,} false")
+        if result.status:
+            print(f"status agreement with the ledger: {result.status_agreement():.2%}")
+
+
+if __name__ == "__main__":
+    main()

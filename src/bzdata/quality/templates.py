@@ -1,0 +1,500 @@
+"""The rule templates: each one defined ONCE, giving both the GX expectation and the SQL predicate
+that lists every failing record, so the two can never disagree (a test holds them equal).
+
+`compile_rule(rule, registry)` returns a `Check`:
+
+- `expectation`: the GX 1.x expectation (type, kwargs, meta) evaluated on the rule's asset;
+- `failing`: a SQL predicate over one row `r` of the same asset that is true exactly for the rows
+  GX counts as unexpected;
+- `derived`: columns the records asset adds for the rule (name, SQL over the staged row `r`);
+- `message`, `value`, `authority`: SQL expressions for the issue list (Chinese text for people).
+
+Assets (built by `bzdata.quality.relations` for one dataset and period):
+
+- records: the records the dataset holds for the period: a file delivery's rows, or a 前置库
+  table's state as of the period (every record, however long ago it was pulled);
+- pulls: (前置库 only) the rows pulled this period, where re-inserted copies show;
+- consistency: its rows of quality.consistency_checks (多源校核, built for the period);
+- delivery: its rows of the ingest manifest (raw.manifest) for the period.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from bzdata.build.generate import ElementCheck, Side, consistency_plan
+from bzdata.ids.region import PROVINCES
+from bzdata.quality.rules import GX_SEVERITY, TEMPLATES, Rule
+from bzdata.registry import DataElement, Dataset, Registry
+
+PERIOD_TOKEN = "{period}"
+
+
+@dataclass(frozen=True)
+class Check:
+    """One rule compiled for its asset (see the module docstring)."""
+
+    rule: Rule
+    expectation: dict[str, Any]
+    failing: str
+    derived: tuple[tuple[str, str], ...] = ()
+    message: str = "''"
+    value: str | None = None
+    authority: str | None = None
+    authority_department: str | None = None
+    aggregate: bool = False  # failing is evaluated once over `(select count(*) as n ...)`
+    parameters: tuple[str, ...] = ()
+    row_filter: str | None = None  # SQL over `r`: the rows GX counts (its row_condition)
+    asset_name: str | None = None  # when not the template's own asset
+
+    @property
+    def asset(self) -> str:
+        return self.asset_name or self.rule.info.asset
+
+    @property
+    def field(self) -> str | None:
+        return self.rule.column if self.rule.info.record_level else None
+
+    @property
+    def record_level(self) -> bool:
+        return self.rule.info.record_level
+
+
+def lit(value: Any) -> str:
+    """A SQL literal for a string, number, bool, date or None."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, datetime):
+        return f"timestamp '{value.isoformat(sep=' ')}'"
+    if isinstance(value, date):
+        return f"date '{value.isoformat()}'"
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _gx_bound(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+def _expect(rule: Rule, type_: str, **kwargs: Any) -> dict[str, Any]:
+    if rule.mostly is not None:
+        kwargs["mostly"] = rule.mostly
+    return {
+        "type": f"expect_{type_}" if not type_.startswith("unexpected_") else type_,
+        "kwargs": kwargs,
+        "meta": {
+            "rule_id": rule.id,
+            "rule_name": rule.name,
+            "template": rule.template,
+            "dimension": rule.dimension,
+            "department": rule.department,
+        },
+        "severity": GX_SEVERITY[rule.severity],
+    }
+
+
+def consistency_side(
+    registry: Registry, ds: Dataset, column: str
+) -> tuple[ElementCheck, Side] | None:
+    """The 多源校核 of a copy column, unless the column is its own subject key (then the check
+    could only ever match) or the column is not a copy at all."""
+    for check in _plan(registry).checks:
+        for side in check.holders:
+            if side.dataset.id == ds.id and side.value == column and side.key != column:
+                return check, side
+    return None
+
+
+_PLANS: dict[int, Any] = {}
+
+
+def _plan(registry: Registry):
+    key = id(registry)
+    if key not in _PLANS:
+        _PLANS.clear()
+        _PLANS[key] = (registry, consistency_plan(registry))
+    return _PLANS[key][1]
+
+
+def value_ok(element: DataElement, expr: str, registry: Registry) -> str:
+    """SQL: the normalised text `expr` passes the element's own format and range rules."""
+    if element.format == "code_list" and element.code_list is not None:
+        codes = ", ".join(lit(c) for c in registry.code_list(element.code_list).values)
+        return f"{expr} in ({codes})"
+    if element.format == "region":
+        provinces = ", ".join(lit(p) for p in sorted(PROVINCES))
+        return (
+            f"(regexp_full_match({expr}, '[0-9]{{6}}') and substr({expr}, 1, 2) in ({provinces}))"
+        )
+    if element.format == "mobile":
+        return f"regexp_full_match({expr}, '1[3-9][0-9]{{9}}')"
+    if element.type in ("date", "datetime", "decimal", "integer"):
+        kind = {"date": "date", "datetime": "timestamp"}.get(element.type, "decimal(20, 4)")
+        typed = f"try_cast({expr} as {kind})"
+        parts = [f"{typed} is not null"]
+        if element.min is not None:
+            parts.append(f"{typed} >= {lit(element.min)}")
+        if element.max is not None:
+            parts.append(f"{typed} <= {lit(element.max)}")
+        return "(" + " and ".join(parts) + ")"
+    return "true"
+
+
+def compile_rule(rule: Rule, registry: Registry) -> Check:
+    """The rule as a GX expectation and the same predicate in SQL."""
+    ds = registry.dataset(rule.dataset)
+    return _COMPILERS[rule.template](rule, ds, registry)
+
+
+def _element(registry: Registry, ds: Dataset, column: str) -> DataElement:
+    return registry.element(ds.field(column).element)
+
+
+def _header(ds: Dataset, column: str | None) -> str:
+    return ds.field(column).header if column else ""
+
+
+# --------------------------------------------------------------------------- record templates
+
+
+def _not_null(rule: Rule, ds: Dataset, registry: Registry) -> Check:
+    c = rule.column
+    assert c is not None
+    element = _element(registry, ds, c)
+    message = lit(f"{element.name}（{_header(ds, c)}）为空，应填写")
+    if element.type == "string":
+        return Check(
+            rule,
+            _expect(rule, "column_values_to_not_be_null", column=c),
+            f"r.{c} is null",
+            message=message,
+        )
+    # A value that was delivered but could not be read is a format problem, not a missing one.
+    given = f"{c}__given"
+    return Check(
+        rule,
+        _expect(rule, "column_values_to_not_be_null", column=given),
+        f"r.{given} is null",
+        derived=((given, f"case when r.{c} is not null or r.{c}_parse_failed then true end"),),
+        message=message,
+    )
+
+
+def _flag(rule: Rule, flag: str, text: str, derived: tuple = ()) -> Check:
+    return Check(
+        rule,
+        _expect(rule, "column_values_to_be_in_set", column=flag, value_set=[True]),
+        f"r.{flag} = false",
+        derived=derived,
+        message=lit(text),
+    )
+
+
+def _ric(rule: Rule, ds: Dataset, registry: Registry) -> Check:
+    c = rule.column
+    element = _element(registry, ds, c)
+    # A 15-digit number upgrades to a valid 18-digit one: that is a 规范格式 problem, not this.
+    flag = f"{c}__gb11643"
+    return _flag(
+        rule,
+        flag,
+        f"{element.name}不符合 GB 11643（位数、校验码、出生日期或地区码有误）",
+        ((flag, f"coalesce(r.{c}_is_legacy15, false) or r.{c}_is_valid"),),
+    )
+
+
+def _uscc(rule: Rule, ds: Dataset, registry: Registry) -> Check:
+    element = _element(registry, ds, rule.column)
+    text = f"{element.name}不符合 GB 32100（字符、校验码、登记管理部门或区划有误）"
+    return _flag(rule, f"{rule.column}_is_valid", text)
+
+
+def _mobile(rule: Rule, ds: Dataset, registry: Registry) -> Check:
+    element = _element(registry, ds, rule.column)
+    return _flag(rule, f"{rule.column}_is_valid", f"{element.name}不是 11 位大陆手机号码")
+
+
+def _region(rule: Rule, ds: Dataset, registry: Registry) -> Check:
+    element = _element(registry, ds, rule.column)
+    text = f"{element.name}不是 6 位 GB/T 2260 行政区划代码"
+    return _flag(rule, f"{rule.column}_is_valid", text)
+
+
+def _standard_form(rule: Rule, ds: Dataset, registry: Registry) -> Check:
+    c = rule.column
+    element = _element(registry, ds, c)
+    extra = "或为 15 位旧号码" if element.format == "ric" else ""
+    text = f"{element.name}不是规范形式（含全角字符、空格或小写字母{extra}），应报送规范化后的值"
+    return Check(
+        rule,
+        _expect(
+            rule,
+            "column_pair_values_to_be_equal",
+            column_A=f"{c}_delivered",
+            column_B=c,
+            ignore_row_if="either_value_is_missing",
+        ),
+        f"r.{c}_delivered <> r.{c}",
+        message=lit(text),
+    )
+
+
+def _regex(rule: Rule, ds: Dataset, registry: Registry) -> Check:
+    c = rule.column
+    pattern = f"^(?:{rule.regex})$"  # the whole value must match, on every engine
+    text = rule.description or f"{_element(registry, ds, c).name}格式不符合 {rule.regex}"
+    return Check(
+        rule,
+        _expect(rule, "column_values_to_match_regex", column=c, regex=pattern),
+        f"not regexp_matches(r.{c}, {lit(pattern)})",
+        message=lit(text),
+    )
+
+
+def _code_list(rule: Rule, ds: Dataset, registry: Registry) -> Check:
+    c = rule.column
+    if rule.values is not None:
+        codes, label = list(rule.values), "允许值"
+    else:
+        code_list = registry.code_list(rule.code_list)
+        codes, label = list(code_list.values), f"代码表“{code_list.name}”"
+    element = _element(registry, ds, c)
+    return Check(
+        rule,
+        _expect(rule, "column_values_to_be_in_set", column=c, value_set=codes),
+        f"r.{c} not in ({', '.join(lit(code) for code in codes)})",
+        message=lit(f"{element.name}不在{label}中"),
+    )
+
+
+def _range(rule: Rule, ds: Dataset, registry: Registry) -> Check:
+    c = rule.column
+    element = _element(registry, ds, c)
+    kwargs: dict[str, Any] = {"column": c}
+    parts = []
+    if rule.min is not None:
+        kwargs["min_value"] = _gx_bound(rule.min)
+        parts.append(f"r.{c} < {lit(rule.min)}")
+    if rule.max is not None:
+        kwargs["max_value"] = _gx_bound(rule.max)
+        parts.append(f"r.{c} > {lit(rule.max)}")
+    low = "" if rule.min is None else str(_gx_bound(rule.min))
+    high = "" if rule.max is None else str(_gx_bound(rule.max))
+    return Check(
+        rule,
+        _expect(rule, "column_values_to_be_between", **kwargs),
+        "(" + " or ".join(parts) + ")",
+        message=lit(f"{element.name}超出取值范围（{low}～{high}）"),
+    )
+
+
+def _parse(rule: Rule, ds: Dataset, registry: Registry) -> Check:
+    c = rule.column
+    element = _element(registry, ds, c)
+    kind = {
+        "date": "日期（YYYYMMDD、YYYY-MM-DD、YYYY/MM/DD、YYYY年MM月DD日）",
+        "datetime": "时间（YYYY-MM-DD HH:MM:SS）",
+    }.get(element.type, "数值")
+    return Check(
+        rule,
+        _expect(rule, "column_values_to_be_in_set", column=f"{c}_parse_failed", value_set=[False]),
+        f"r.{c}_parse_failed = true",
+        message=lit(f"{element.name}无法识别为{kind}"),
+    )
+
+
+def _primary_key(rule: Rule, ds: Dataset, registry: Registry) -> Check:
+    keys = "、".join(ds.field(k).header for k in ds.record_key)
+    return Check(
+        rule,
+        _expect(rule, "column_values_to_be_in_set", column="__key_conflict", value_set=[False]),
+        "r.__key_conflict = true",
+        derived=(
+            (
+                "__key_conflict",
+                "case when r.__key_complete then "
+                "min(r.__content) over (partition by r.__record_key) "
+                "<> max(r.__content) over (partition by r.__record_key) end",
+            ),
+        ),
+        message=lit(f"同一记录键（{keys}）有多行内容不同的记录"),
+    )
+
+
+def _duplicate_row(rule: Rule, ds: Dataset, registry: Registry) -> Check:
+    return Check(
+        rule,
+        _expect(rule, "column_values_to_be_in_set", column="__duplicate", value_set=[False]),
+        "r.__duplicate = true",
+        derived=(
+            (
+                "__duplicate",
+                "count(*) over (partition by r.__record_key, r.__row) > 1 "
+                "or coalesce(r.__live_row = r.__row, false)",
+            ),
+        ),
+        message=lit("同一记录重复报送（内容完全相同的多行）"),
+        asset_name="pulls" if ds.is_frontdb else None,
+    )
+
+
+def _logic(rule: Rule, ds: Dataset, registry: Registry) -> Check:
+    name = f"__logic__{rule.slug}"
+    violated = f"coalesce(({rule.when}) and not coalesce(({rule.then}), false), false)"
+    return Check(
+        rule,
+        _expect(rule, "column_values_to_be_in_set", column=name, value_set=[False]),
+        f"r.{name} = true",
+        derived=((name, violated),),
+        message=lit(rule.description or f"不符合逻辑规则：{rule.name}"),
+    )
+
+
+def _row_count(rule: Rule, ds: Dataset, registry: Registry) -> Check:
+    low, high = f"row_count_min__{rule.slug}", f"row_count_max__{rule.slug}"
+    band = round((rule.band or 0) * 100)
+    return Check(
+        rule,
+        _expect(
+            rule,
+            "table_row_count_to_be_between",
+            min_value={"$PARAMETER": low},
+            max_value={"$PARAMETER": high},
+        ),
+        f"r.n < {{{low}}} or r.n > {{{high}}}",
+        message=(
+            f"'本期 ' || r.n || ' 行，超出近期均值的 ±{band}% 范围（'"
+            f" || {{{low}}} || '～' || {{{high}}} || ' 行）'"
+        ),
+        value="cast(r.n as varchar)",
+        aggregate=True,
+        parameters=(low, high),
+    )
+
+
+# --------------------------------------------------------------------------- consistency
+
+
+def _consistency(rule: Rule, ds: Dataset, registry: Registry) -> Check:
+    c = rule.column
+    found = consistency_side(registry, ds, c)
+    assert found is not None, rule.id  # checked when the rules were loaded
+    check, _ = found
+    element = check.element
+    authority = registry.department(element.authority)
+    return Check(
+        rule,
+        _expect(
+            rule,
+            "column_pair_values_to_be_equal",
+            column_A="holder_value",
+            column_B="__authority_comparable",
+            ignore_row_if="either_value_is_missing",
+            # GX's condition object (the string form is deprecated), as GX serialises it.
+            row_condition={
+                "type": "comparison",
+                "column": {"name": "holder_column"},
+                "operator": "==",
+                "parameter": c,
+            },
+        ),
+        f"r.holder_column = {lit(c)} and r.holder_value <> r.__authority_comparable",
+        message=lit(f"{element.name}与权威部门{authority.short_name}的值不一致"),
+        authority="r.authority_value",
+        authority_department=element.authority,
+        row_filter=f"r.holder_column = {lit(c)}",
+    )
+
+
+def comparable_authority(registry: Registry, ds: Dataset, columns: list[str]) -> str:
+    """SQL over a consistency row `r`: the authority's value when both it and the copy's value
+    pass the element's own rules (a broken value is reported by its own rule, not as a
+    disagreement), else null."""
+    branches = []
+    for column in columns:
+        found = consistency_side(registry, ds, column)
+        if found is None:
+            continue
+        element = found[0].element
+        ok = (
+            f"{value_ok(element, 'r.holder_value', registry)} "
+            f"and {value_ok(element, 'r.authority_value', registry)}"
+        )
+        branches.append(f"when {lit(column)} then case when {ok} then r.authority_value end")
+    if not branches:
+        return "cast(null as varchar)"
+    return "case r.holder_column " + " ".join(branches) + " end"
+
+
+# --------------------------------------------------------------------------- delivery
+
+
+def _missing(rule: Rule, ds: Dataset, registry: Registry) -> Check:
+    return Check(
+        rule,
+        _expect(rule, "column_values_to_not_be_in_set", column="status", value_set=["missing"]),
+        "r.status = 'missing'",
+        message="coalesce(r.reason, '本期未报送')",
+    )
+
+
+def _late(rule: Rule, ds: Dataset, registry: Registry) -> Check:
+    return Check(
+        rule,
+        _expect(rule, "column_values_to_be_in_set", column="late", value_set=[False]),
+        "r.late = true",
+        message=(
+            "'应于 ' || strftime(r.due_at, '%Y-%m-%d') || ' 前报送，实际 '"
+            " || strftime(r.arrived_at, '%Y-%m-%d %H:%M') || ' 到达'"
+        ),
+        value="strftime(r.arrived_at, '%Y-%m-%d %H:%M:%S')",
+    )
+
+
+def _readable(rule: Rule, ds: Dataset, registry: Registry) -> Check:
+    return Check(
+        rule,
+        _expect(rule, "column_values_to_not_be_in_set", column="status", value_set=["quarantined"]),
+        "r.status = 'quarantined'",
+        message="'报送文件无法读取，已隔离：' || coalesce(r.reason, '')",
+        value="r.source",
+    )
+
+
+def _rows_rejected(rule: Rule, ds: Dataset, registry: Registry) -> Check:
+    return Check(
+        rule,
+        _expect(rule, "column_values_to_be_between", column="rows_rejected", max_value=0),
+        "r.rows_rejected > 0",
+        message="r.rows_rejected || ' 行被拒收（原文与原因见拒收表）'",
+        value="r.source",
+    )
+
+
+_COMPILERS = {
+    "not_null": _not_null,
+    "primary_key": _primary_key,
+    "duplicate_row": _duplicate_row,
+    "standard_form": _standard_form,
+    "regex": _regex,
+    "ric": _ric,
+    "uscc": _uscc,
+    "mobile": _mobile,
+    "region": _region,
+    "code_list": _code_list,
+    "range": _range,
+    "parse": _parse,
+    "logic": _logic,
+    "consistency": _consistency,
+    "missing_delivery": _missing,
+    "late_delivery": _late,
+    "readable": _readable,
+    "rows_rejected": _rows_rejected,
+    "row_count": _row_count,
+}
+assert set(_COMPILERS) == set(TEMPLATES)
