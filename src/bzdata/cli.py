@@ -171,10 +171,9 @@ def _demo_pipeline(run: DemoRun) -> None:
         print(f"  {period}：{'、'.join(d.dag_id for d in report.dags)} 完成")
 
 
-# Planned next: 校核 (check) → 晾晒 (scorecard) → 目录 → 门户, as stages of the same DAGs.
 DEMO_STEPS: tuple[DemoStep, ...] = (
     DemoStep("生成合成滨州数据", _demo_synth),
-    DemoStep("逐月运行汇聚与治理（Airflow）", _demo_pipeline),
+    DemoStep("逐月运行汇聚、治理、校核与晾晒（Airflow）", _demo_pipeline),
 )
 
 
@@ -193,6 +192,9 @@ def run_demo(args: argparse.Namespace) -> int:
         with progress.step(f"[{number}/{len(DEMO_STEPS)}] {step.name}"):
             step.run(run)
     print(f"完成：全部 {len(DEMO_STEPS)} 步，结果在 {work_dir}")
+    latest = _demo_periods(run)[-1]
+    print(f"  晾晒台报告：{work_dir / 'scorecard' / latest / 'report' / 'index.html'}")
+    print(f"  问题清单：bzdata quality report --period {latest} --work {work_dir}")
     return 0
 
 

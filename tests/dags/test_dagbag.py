@@ -42,17 +42,19 @@ def test_one_ingest_task_per_registry_dataset_then_refresh_then_build(dagbag) ->
     assert sum(len(ids) for ids in expected.values()) == len(load_registry().datasets)
     for dag_id, ingest_ids in expected.items():
         dag = dagbag.dags[dag_id]
-        assert {item.task_id for item in dag.tasks} == ingest_ids | {
-            "refresh_warehouse",
-            "dbt_build",
-        }
+        later = {"refresh_warehouse", "dbt_build", "check_quality", "quality_gate", "scorecard"}
+        assert {item.task_id for item in dag.tasks} == ingest_ids | later
         refresh = dag.get_task("refresh_warehouse")
         assert refresh.upstream_task_ids == ingest_ids
         assert refresh.downstream_task_ids == {"dbt_build"}
         assert refresh.pool == WAREHOUSE_POOL
         build = dag.get_task("dbt_build")
-        assert build.downstream_task_ids == set()
+        assert build.downstream_task_ids == {"check_quality"}
         assert build.pool == WAREHOUSE_POOL
+        check = dag.get_task("check_quality")
+        # The gate stops what hangs below it; the scorecard shows bad data, so it does not wait.
+        assert check.downstream_task_ids == {"quality_gate", "scorecard"}
+        assert dag.get_task("quality_gate").downstream_task_ids == set()
         for task_id in ingest_ids:
             assert dag.get_task(task_id).upstream_task_ids == set()
 

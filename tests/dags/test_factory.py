@@ -112,6 +112,9 @@ def test_a_yearly_dataset_gets_a_yearly_dag() -> None:
         "ingest_" + yearly.id,
         "refresh_warehouse",
         "dbt_build",
+        "check_quality",
+        "quality_gate",
+        "scorecard",
     ]
     assert dags["bzdata_collect_yearly"].timetable.expression.endswith(" 1 *")
 
@@ -139,6 +142,6 @@ def test_a_stage_is_added_in_one_place() -> None:
 
     dags = build_collect_dags(stages=(*STAGES, Stage("quality", checks)))
     monthly = dags["bzdata_collect_monthly"]
-    assert monthly.get_task("quality_checks").upstream_task_ids == {"dbt_build"}
-    assert ("bzdata_collect_monthly", ["dbt_build"]) in seen
-    assert "ingest → warehouse → build → quality" in monthly.doc_md
+    assert monthly.get_task("quality_checks").upstream_task_ids == {"scorecard"}
+    assert ("bzdata_collect_monthly", ["scorecard"]) in seen
+    assert "ingest → warehouse → build → quality → scorecard → quality" in monthly.doc_md

@@ -40,6 +40,14 @@ class Recorder:
         self.calls.append(("build", logical_date, run_id))
         return {}
 
+    def check_quality(self, logical_date, run_id):
+        self.calls.append(("quality", logical_date, run_id))
+        return {"stop_downstream": False, "blocking": []}
+
+    def build_scorecard(self, logical_date, run_id):
+        self.calls.append(("scorecard", logical_date, run_id))
+        return {}
+
 
 @pytest.fixture
 def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
@@ -48,6 +56,8 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
     monkeypatch.setattr(bzdata.ingest, "ingest_dataset", fake.ingest_dataset, raising=False)
     monkeypatch.setattr(bzdata.ingest, "refresh_warehouse", fake.refresh_warehouse, raising=False)
     monkeypatch.setattr(dags, "build_libraries", fake.build_libraries)
+    monkeypatch.setattr(dags, "check_quality", fake.check_quality)
+    monkeypatch.setattr(dags, "build_scorecard", fake.build_scorecard)
     return fake
 
 
@@ -102,13 +112,13 @@ def test_dag_test_runs_every_ingest_then_one_refresh(
     assert [item.dag_id for item in report.dags] == ["bzdata_collect_monthly"]
     ingests = [call for call in recorder.calls if call[0] == "ingest"]
     assert sorted(call[1] for call in ingests) == sorted(MONTHLY_IDS)
-    assert [call[0] for call in recorder.calls[-2:]] == ["refresh", "build"]
-    assert len(recorder.calls) == len(MONTHLY_IDS) + 2
+    assert [call[0] for call in recorder.calls[-4:]] == ["refresh", "build", "quality", "scorecard"]
+    assert len(recorder.calls) == len(MONTHLY_IDS) + 4
     expected_moment = datetime(2023, 2, 21, 2, tzinfo=TIMEZONE)
     assert {call[2] for call in ingests} == {"2023-01"}
     assert {call[3] for call in ingests} == {expected_moment}
     assert {call[4] for call in ingests} == {Paths.from_work(migrated_home.work_dir)}
-    run_ids = {call[5] for call in ingests} | {recorder.calls[-2][2], recorder.calls[-1][2]}
+    run_ids = {call[5] for call in ingests} | {call[-1] for call in recorder.calls[-4:]}
     assert len(run_ids) == 1
     outcome = report.dags[0]
     assert outcome.logical_date == expected_moment
@@ -116,6 +126,9 @@ def test_dag_test_runs_every_ingest_then_one_refresh(
         **{f"ingest_{i}": "success" for i in MONTHLY_IDS},
         "refresh_warehouse": "success",
         "dbt_build": "success",
+        "check_quality": "success",
+        "quality_gate": "success",
+        "scorecard": "success",
     }
     assert (
         "  ✔ ingest_rsj_shbx：成功（报送 2 份：已入库 1，未报送 1，接收 10 行，拒收 2 行）" in lines
@@ -142,3 +155,11 @@ def test_a_failed_ingest_fails_the_run_and_keeps_the_warehouse_untouched(
     assert [call[1] for call in recorder.calls].count("gaj_hjrk") == 1
     assert "  ✘ ingest_gaj_hjrk：失败" in lines
     assert "  ✘ refresh_warehouse：未运行（上游失败）" in lines
+
+
+def test_the_quality_gate_stops_only_on_a_failed_severe_rule() -> None:
+    from airflow.exceptions import AirflowFailException
+
+    assert dags.quality_gate({"stop_downstream": False, "blocking": []}) == {"passed": True}
+    with pytest.raises(AirflowFailException, match="严重级质量规则未通过：身份证号校验"):
+        dags.quality_gate({"stop_downstream": True, "blocking": ["身份证号校验"]})

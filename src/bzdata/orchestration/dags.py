@@ -44,6 +44,9 @@ RETRY_DELAY = timedelta(minutes=10)
 INGEST_PREFIX = "ingest_"
 REFRESH_TASK_ID = "refresh_warehouse"
 BUILD_TASK_ID = "dbt_build"
+QUALITY_TASK_ID = "check_quality"
+GATE_TASK_ID = "quality_gate"
+SCORECARD_TASK_ID = "scorecard"
 
 
 def ingest_task_id(dataset_id: str) -> str:
@@ -100,6 +103,38 @@ def build_libraries(logical_date: datetime | None, run_id: str) -> dict[str, Any
     if not result.success:
         raise RuntimeError("dbt build 未通过：\n" + "\n".join(result.problems))
     return {"period": period, "run_id": run_id, "seconds": round(result.seconds, 1)}
+
+
+def check_quality(logical_date: datetime | None, run_id: str) -> dict[str, Any]:
+    """The period's quality rules over the built warehouse (read-only); an erroring validation
+    raises, so it fails the task instead of counting as a pass or fail."""
+    from bzdata import config
+    from bzdata.quality import run_checks
+
+    _, period = _run_moment(logical_date)
+    return run_checks(config.settings().work_dir, period).to_dict()
+
+
+def quality_gate(summary: dict[str, Any]) -> dict[str, Any]:
+    """Stops what hangs below it when a 严重 rule failed; the scorecard does not wait for it,
+    since bad data is exactly what it must show."""
+    if summary.get("stop_downstream"):
+        from airflow.exceptions import AirflowFailException
+
+        raise AirflowFailException(
+            "严重级质量规则未通过：" + "、".join(summary.get("blocking", []))
+        )
+    return {"passed": True}
+
+
+def build_scorecard(logical_date: datetime | None, run_id: str) -> dict[str, Any]:
+    """The 数据晾晒台 of the run's period."""
+    from bzdata import config
+    from bzdata.scorecard import build_scorecard as build
+
+    _, period = _run_moment(logical_date)
+    folder = build(config.settings().work_dir, period)
+    return {"period": period, "folder": str(folder)}
 
 
 def _ingest_callable(dataset_id: str, logical_date=None, run_id=None) -> dict[str, Any]:
@@ -180,11 +215,48 @@ def build_stage(ctx: StageContext, upstream: Sequence[Any]) -> list[Any]:
     return [build_task]
 
 
+def _quality_callable(logical_date=None, run_id=None) -> dict[str, Any]:
+    return check_quality(logical_date, str(run_id))
+
+
+def _scorecard_callable(logical_date=None, run_id=None) -> dict[str, Any]:
+    return build_scorecard(logical_date, str(run_id))
+
+
+def quality_stage(ctx: StageContext, upstream: Sequence[Any]) -> list[Any]:
+    """Checks, then a gate beside the next stage: severities decide what may go on."""
+    check = task(
+        python_callable=_quality_callable,
+        task_id=QUALITY_TASK_ID,
+        pool=WAREHOUSE_POOL,  # reads the DuckDB file, which a writer would lock
+        doc_md="一数一源校核：按 GB/T 36344 维度的质量规则，每条不合格记录进入问题清单",
+    )()
+    task(python_callable=quality_gate, task_id=GATE_TASK_ID, doc_md="严重级规则未通过时阻断下游")(
+        check
+    )
+    for item in upstream:
+        item >> check
+    return [check]
+
+
+def scorecard_stage(ctx: StageContext, upstream: Sequence[Any]) -> list[Any]:
+    scorecard = task(
+        python_callable=_scorecard_callable,
+        task_id=SCORECARD_TASK_ID,
+        doc_md="数据晾晒台：各部门编目、归集、质量、整改得分与赛马排名",
+    )()
+    for item in upstream:
+        item >> scorecard
+    return [scorecard]
+
+
 # The order of the stages in every collect DAG. Append a stage here to add it to all of them.
 STAGES: tuple[Stage, ...] = (
     Stage("ingest", ingest_stage),
     Stage("warehouse", warehouse_stage),
     Stage("build", build_stage),
+    Stage("quality", quality_stage),
+    Stage("scorecard", scorecard_stage),
 )
 
 
