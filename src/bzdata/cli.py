@@ -97,6 +97,13 @@ class ChineseArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}：错误：{translate_error(message)}\n")
 
 
+def period_arg(text: str) -> str:
+    """argparse type for a monthly period, YYYY-MM."""
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
+        raise argparse.ArgumentTypeError(f"期次应为 YYYY-MM 格式，例如 2023-01，而不是 {text!r}")
+    return text
+
+
 def positive_int(text: str) -> int:
     """argparse type for counts that must be at least 1."""
     try:

@@ -22,7 +22,7 @@ def test_help_is_chinese(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_bad_period_is_a_chinese_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert cli.main(["run", "--period", "2023-13"]) == 2
-    assert "报送期应为 YYYY-MM 格式" in capsys.readouterr().err
+    assert "期次应为 YYYY-MM 格式" in capsys.readouterr().err
 
 
 def test_latest_period_comes_from_the_landing_zone(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from bzdata.quality import outputs
 from bzdata.registry import load_registry
 from bzdata.sharing import mask
 from bzdata.synth.defects import KINDS
@@ -59,54 +60,10 @@ SEVERITY = {
 }
 STATUS_TEXT = {"new": "新发现", "open": "未整改", "reopened": "复发"}
 
-RULE_RESULTS = pa.schema(
-    [(c, pa.string()) for c in ("period", "dataset", "department", "rule_id", "rule_name")]
-    + [("template", pa.string()), ("dimension", pa.string()), ("severity", pa.string())]
-    + [("element_count", pa.int64()), ("unexpected_count", pa.int64())]
-    + [("pass_rate", pa.float64()), ("engine", pa.string()), ("error", pa.string())]
-)
-ISSUES = pa.schema(
-    [
-        (c, pa.string())
-        for c in (
-            "issue_id",
-            "period",
-            "dataset",
-            "department",
-            "rule_id",
-            "rule_name",
-            "dimension",
-            "severity",
-            "record_key",
-            "field",
-            "header",
-            "delivered_value",
-            "shown_value",
-            "authoritative_value",
-            "authority_department",
-            "status",
-            "first_period",
-            "message",
-        )
-    ]
-)
-ISSUE_STATUS = pa.schema(
-    [
-        (c, pa.string())
-        for c in (
-            "issue_id",
-            "period",
-            "dataset",
-            "department",
-            "rule_id",
-            "dimension",
-            "severity",
-            "first_period",
-            "status_code",
-        )
-    ]
-    + [("months_open", pa.int64()), ("rectified_period", pa.string())]
-)
+# The real output contract, so the fixture cannot drift from what the checks write.
+RULE_RESULTS = outputs.RULE_RESULTS_SCHEMA
+ISSUES = outputs.ISSUES_SCHEMA
+ISSUE_STATUS = outputs.ISSUE_STATUS_SCHEMA
 
 
 def rule_id(dataset: str, field: str | None, kind: str) -> str:

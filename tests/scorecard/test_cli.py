@@ -34,6 +34,6 @@ def test_help_and_bad_period(tmp_path, capsys):
     assert main(["--help"]) == 0
     assert "scorecard" in capsys.readouterr().out
     assert main(["scorecard", "--period", "2023-13", "--work", str(tmp_path)]) == 2
-    assert "报告期应为 YYYY-MM 格式" in capsys.readouterr().err
+    assert "期次应为 YYYY-MM 格式" in capsys.readouterr().err
     assert main(["scorecard", "--period", "2023-01", "--work", str(tmp_path)]) == 2
     assert "没有归集清单" in capsys.readouterr().err

@@ -4,27 +4,11 @@ warehouse; `bzdata build sources` regenerates the dbt files that come from the r
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
 from bzdata import config
-
-
-def _period(text: str) -> str:
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
-        raise argparse.ArgumentTypeError(f"报送期应为 YYYY-MM 格式，例如 2023-02，而不是 {text!r}")
-    return text
-
-
-def _threads(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"应为正整数，而不是 {text!r}")
-    return value
+from bzdata.cli import period_arg, positive_int
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -42,11 +26,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--work", metavar="DIR", help="工作目录（默认 ./work，可用环境变量 BZDATA_WORK 指定）"
     )
     parser.add_argument(
-        "--period", type=_period, metavar="YYYY-MM", help="基础库所属报送期（默认取最新一期）"
+        "--period", type=period_arg, metavar="YYYY-MM", help="基础库所属报送期（默认取最新一期）"
     )
     parser.add_argument("--select", metavar="选择器", help="只构建选中的 dbt 节点（dbt 选择语法）")
     parser.add_argument(
-        "--threads", type=_threads, default=2, metavar="N", help="dbt 并行线程数，默认 2"
+        "--threads", type=positive_int, default=2, metavar="N", help="dbt 并行线程数，默认 2"
     )
     parser.add_argument("--no-docs", action="store_true", help="不生成数据文档（catalog.json）")
     parser.set_defaults(func=run_build)

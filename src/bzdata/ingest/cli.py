@@ -6,13 +6,13 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import re
 import sys
 import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 
 from bzdata import config, progress
+from bzdata.cli import period_arg
 from bzdata.ingest.paths import Paths
 
 STATUS_LABELS = {
@@ -23,12 +23,6 @@ STATUS_LABELS = {
 }
 # Exit code when another process holds the warehouse writer lock (EX_TEMPFAIL: retry later).
 EXIT_BUSY = 75
-
-
-def _period(text: str) -> str:
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
-        raise argparse.ArgumentTypeError(f"期次应为 YYYY-MM 格式，例如 2023-01，而不是 {text!r}")
-    return text
 
 
 def _logical_date(text: str) -> datetime:
@@ -65,7 +59,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "同一期重跑得到逐字节相同的结果。"
         ),
     )
-    ingest.add_argument("--period", type=_period, required=True, metavar="YYYY-MM", help="期次")
+    ingest.add_argument("--period", type=period_arg, required=True, metavar="YYYY-MM", help="期次")
     ingest.add_argument("--work", metavar="DIR", help=work_help)
     ingest.add_argument(
         "--logical-date",
@@ -79,7 +73,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="查看汇聚清单：各数据集每期的文件、行数、状态",
         description="按数据集和期次汇总汇聚清单（work/lake/manifest）：报送状态、读取/入库/拒收行数、迟报和编码。",
     )
-    status.add_argument("--period", type=_period, metavar="YYYY-MM", help="只看这一期")
+    status.add_argument("--period", type=period_arg, metavar="YYYY-MM", help="只看这一期")
     status.add_argument("--json", action="store_true", help="输出 JSON（供程序读取）")
     status.add_argument("--work", metavar="DIR", help=work_help)
     status.set_defaults(func=run_status)

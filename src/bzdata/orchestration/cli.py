@@ -3,15 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 
-
-def _period(text: str) -> str:
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
-        raise argparse.ArgumentTypeError(f"报送期应为 YYYY-MM 格式，例如 2023-01，而不是 {text!r}")
-    return text
+from bzdata.cli import period_arg
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -28,7 +23,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--period",
-        type=_period,
+        type=period_arg,
         metavar="YYYY-MM",
         help="报送期（默认：落地区中最新的报送期）",
     )

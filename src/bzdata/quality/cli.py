@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from pathlib import Path
 
 from bzdata import config
-
-
-def _period(text: str) -> str:
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
-        raise argparse.ArgumentTypeError(f"报送期应为 YYYY-MM 格式，例如 2023-03，而不是 {text!r}")
-    return text
+from bzdata.cli import period_arg
 
 
 def _work(args: argparse.Namespace) -> Path:
@@ -43,7 +37,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "退出码：0 完成；1 有“严重”级规则未通过（下游应停止）；2 校验无法执行或规则出错。"
         ),
     )
-    check.add_argument("--period", type=_period, required=True, metavar="YYYY-MM", help="报送期")
+    check.add_argument("--period", type=period_arg, required=True, metavar="YYYY-MM", help="报送期")
     check.add_argument("--work", metavar="DIR", help="工作目录（默认 ./work 或 BZDATA_WORK）")
     check.add_argument(
         "--engine",
@@ -67,7 +61,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
             "汇总已校核报送期的结果：按部门、GB/T 36344 维度和规则列出通过率与问题整改情况。"
         ),
     )
-    report.add_argument("--period", type=_period, metavar="YYYY-MM", help="报送期（默认最近一期）")
+    report.add_argument(
+        "--period", type=period_arg, metavar="YYYY-MM", help="报送期（默认最近一期）"
+    )
     report.add_argument("--work", metavar="DIR", help="工作目录（默认 ./work 或 BZDATA_WORK）")
     report.add_argument("--json", action="store_true", help="以 JSON 输出")
     report.add_argument(

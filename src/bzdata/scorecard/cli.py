@@ -4,16 +4,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 import unicodedata
 from pathlib import Path
 
-
-def _period(text: str) -> str:
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
-        raise argparse.ArgumentTypeError(f"报告期应为 YYYY-MM 格式，例如 2023-02，而不是 {text!r}")
-    return text
+from bzdata.cli import period_arg
 
 
 def _pad(text: str, width: int, right: bool = False) -> str:
@@ -35,7 +30,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         ),
     )
     parser.add_argument(
-        "--period", type=_period, required=True, metavar="YYYY-MM", help="报告期（月份）"
+        "--period", type=period_arg, required=True, metavar="YYYY-MM", help="报告期（月份）"
     )
     parser.add_argument(
         "--work",

@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from bzdata.quality import outputs as quality_outputs
 from bzdata.registry import Registry
 from bzdata.scorecard.config import SECTIONS, ScorecardConfig
 
@@ -43,65 +44,8 @@ SEVERITY_KEYS: dict[str, str] = {"严重": "severe", "一般": "general", "提�
 
 # The columns of the quality outputs the scorecard reads (the agreed contract; the checks write
 # them with bzdata.quality.outputs and may add more, which are ignored here).
-RULE_RESULTS_SCHEMA = pa.schema(
-    [
-        ("period", pa.string()),
-        ("dataset", pa.string()),
-        ("department", pa.string()),
-        ("rule_id", pa.string()),
-        ("rule_name", pa.string()),
-        ("template", pa.string()),
-        ("dimension", pa.string()),
-        ("severity", pa.string()),
-        ("element_count", pa.int64()),
-        ("unexpected_count", pa.int64()),
-        ("pass_rate", pa.float64()),
-        ("engine", pa.string()),
-        ("error", pa.string()),
-    ]
-)
-ISSUES_SCHEMA = pa.schema(
-    [
-        ("issue_id", pa.string()),
-        ("period", pa.string()),
-        ("dataset", pa.string()),
-        ("department", pa.string()),
-        ("rule_id", pa.string()),
-        ("rule_name", pa.string()),
-        ("dimension", pa.string()),
-        ("severity", pa.string()),
-        ("record_key", pa.string()),
-        ("field", pa.string()),
-        ("header", pa.string()),
-        ("delivered_value", pa.string()),
-        ("shown_value", pa.string()),
-        ("authoritative_value", pa.string()),
-        ("authority_department", pa.string()),
-        ("status", pa.string()),
-        ("first_period", pa.string()),
-        ("message", pa.string()),
-    ]
-)
-ISSUE_STATUS_SCHEMA = pa.schema(
-    [
-        ("issue_id", pa.string()),
-        ("period", pa.string()),
-        ("dataset", pa.string()),
-        ("department", pa.string()),
-        ("rule_id", pa.string()),
-        ("dimension", pa.string()),
-        ("severity", pa.string()),
-        ("first_period", pa.string()),
-        ("status_code", pa.string()),
-        ("months_open", pa.int64()),
-        ("rectified_period", pa.string()),
-    ]
-)
-QUALITY_TABLES: dict[str, pa.Schema] = {
-    "rule_results": RULE_RESULTS_SCHEMA,
-    "issues": ISSUES_SCHEMA,
-    "issue_status": ISSUE_STATUS_SCHEMA,
-}
+# The quality checks' output contract has one home: bzdata.quality.outputs.
+QUALITY_TABLES: dict[str, pa.Schema] = quality_outputs.SCHEMAS
 
 
 class ScorecardError(ValueError):

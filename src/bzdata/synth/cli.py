@@ -3,26 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
+from bzdata.cli import period_arg, positive_int
 from bzdata.synth.world import SCALES
-
-
-def _period(text: str) -> str:
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
-        raise argparse.ArgumentTypeError(f"月份应为 YYYY-MM 格式，例如 2023-01，而不是 {text!r}")
-    return text
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"应为正整数，而不是 {text!r}")
-    return value
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -42,9 +26,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default="demo",
         help="规模：demo 约2万人（数秒），city 393万人（全市规模）；默认 demo",
     )
-    parser.add_argument("--months", type=_positive, default=3, help="生成的月份数，默认 3")
+    parser.add_argument("--months", type=positive_int, default=3, help="生成的月份数，默认 3")
     parser.add_argument(
-        "--start", type=_period, default="2023-01", help="起始月份 YYYY-MM，默认 2023-01"
+        "--start", type=period_arg, default="2023-01", help="起始月份 YYYY-MM，默认 2023-01"
     )
     parser.add_argument("--seed", type=int, default=20230101, help="随机种子，默认 20230101")
     parser.add_argument("--out", type=Path, required=True, metavar="DIR", help="输出目录")
