@@ -34,17 +34,12 @@ from bzdata.registry import Dataset, load_registry
 BATCH_ROWS = 100_000
 NOT_CONFIGURED = "前置库通道未配置"
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-_QUARTER_END = {"03", "06", "09", "12"}
 _ENCODING_FAMILY = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "gbk": "GB", "gb18030": "GB"}
 
 
 def is_due(ds: Dataset, period: str) -> bool:
     """Whether the dataset's 更新周期 expects a delivery for this monthly period."""
-    if ds.update_cycle == "每季":
-        return period[5:7] in _QUARTER_END
-    if ds.update_cycle == "每年":
-        return period[5:7] == "12"
-    return True
+    return ds.is_due(period)
 
 
 def due_at(ds: Dataset, period: str) -> datetime | None:

@@ -477,6 +477,14 @@ class Dataset(_Model):
     def is_frontdb(self) -> bool:
         return self.delivery.channel == "frontdb"
 
+    def is_due(self, period: str) -> bool:
+        """Whether the 更新周期 expects a delivery for the monthly period 'YYYY-MM'."""
+        if self.update_cycle == "每季":
+            return period[5:7] in ("03", "06", "09", "12")
+        if self.update_cycle == "每年":
+            return period[5:7] == "12"
+        return True
+
     @property
     def watermark_field(self) -> Field | None:
         """The field named by delivery.watermark (by column, else by header); None if absent."""

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from bzdata import progress
+from bzdata.ingest.publish import fsync_path, write_parquet
 from bzdata.registry import load_registry
 from bzdata.synth import views, writers
 from bzdata.synth.defects import LEDGER_COLUMNS, Injector, Rates
@@ -43,7 +43,6 @@ _OUTCOME_COLUMNS = (
     "first_period",
     "outcome",
 )
-_QUARTER_END = {"03", "06", "09", "12"}
 
 
 @dataclass(frozen=True)
@@ -52,15 +51,6 @@ class Summary:
     periods: list[str]
     deliveries: list[dict]
     defects: int
-
-
-def is_due(update_cycle: str, period: str) -> bool:
-    """Whether a dataset with this 更新周期 is delivered for `period` (monthly runs)."""
-    if update_cycle == "每季":
-        return period[5:7] in _QUARTER_END
-    if update_cycle == "每年":
-        return period[5:7] == "12"
-    return True
 
 
 def generate(
@@ -93,7 +83,7 @@ def generate(
             ledger: list[dict] = []
             outcomes: list[dict] = []
             for ds in datasets:
-                if is_due(ds.update_cycle, period):
+                if ds.is_due(period):
                     entry, rows, outs = _deliver(ds, world, injector, out, period)
                     deliveries.append(entry)
                     ledger += rows
@@ -162,32 +152,17 @@ def _deliver(ds, world: World, injector: Injector, out: Path, period: str):
 
 def _write_truth(world: World, folder: Path) -> None:
     for name, table in world.truth_tables().items():
-        _write_parquet(table, folder / f"{name}.parquet")
+        write_parquet(table, folder / f"{name}.parquet")
 
 
 def _write_rows(rows: list[dict], columns: tuple[str, ...], path: Path) -> None:
     table = pa.table({c: pa.array([r[c] for r in rows], pa.string()) for c in columns})
-    _write_parquet(table, path)
-
-
-def _write_parquet(table: pa.Table, path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    pq.write_table(table, tmp, compression="zstd")
-    _fsync_replace(tmp, path)
+    write_parquet(table, path)
 
 
 def _atomic_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_bytes(data)
-    _fsync_replace(tmp, path)
-
-
-def _fsync_replace(tmp: Path, path: Path) -> None:
-    fd = os.open(tmp, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_path(tmp)
     os.replace(tmp, path)
