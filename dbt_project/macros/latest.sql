@@ -24,8 +24,11 @@ cast(null as varchar)
                     latest row per key by watermark. A pull cannot see a row whose key was
                     corrected (or corrupted): the old row is dropped when a later row with a
                     different key has the same content (every column but key and watermark).
+                    With `census` (the table's rows per record key at each pull, keys staged
+                    like `staged`), only keys the latest census up to the build period holds
+                    are kept: a pull cannot see deleted rows, the census can.
     Rows whose key is null cannot be identified and stay in staging only. -#}
-{% macro bz_latest(staged, build_period, mode, key, watermark=none, content=[]) -%}
+{% macro bz_latest(staged, build_period, mode, key, watermark=none, content=[], census=none) -%}
 {%- if mode not in ['snapshot', 'increment', 'frontdb'] -%}
 {{ exceptions.raise_compiler_error("bz_latest: 未知的 mode " ~ mode) }}
 {%- endif -%}
@@ -35,6 +38,7 @@ cast(null as varchar)
 {%- endif -%}
 {%- set whole_period = mode == 'snapshot' or (mode == 'frontdb' and partitions == 'full') -%}
 {%- set rekeyed = mode == 'frontdb' and partitions == 'delta' and content | length > 0 -%}
+{%- set counted = mode == 'frontdb' and partitions == 'delta' and census is not none -%}
 {%- set order = [] -%}
 {%- if watermark is not none -%}{%- do order.append('latest.' ~ watermark ~ ' desc nulls last') -%}{%- endif -%}
 {%- if not whole_period -%}{%- do order.insert(0 if mode == 'increment' else order | length, 'latest.period desc') -%}{%- endif -%}
@@ -62,6 +66,22 @@ where
             = hash({% for c in content %}latest.{{ c }}{% if not loop.last %}, {% endif %}{% endfor %})
             and ({% for column in key %}newer.{{ column }} is distinct from latest.{{ column }}{% if not loop.last %} or {% endif %}{% endfor %})
             and (newer.{{ watermark }}, newer.period) > (latest.{{ watermark }}, latest.period)
+    )
+    {%- endif %}
+    {%- if counted %}
+    and (
+        not exists (select 1 from {{ census }} as c where c.period <= {{ target }})
+        or exists (
+            select 1 from {{ census }} as c
+            where
+                c.period = (
+                    select max(cp.period) from {{ census }} as cp
+                    where cp.period <= {{ target }}
+                )
+                {%- for column in key %}
+                and c.{{ column }} = latest.{{ column }}
+                {%- endfor %}
+        )
     )
     {%- endif %}
 qualify row_number() over (

@@ -4,7 +4,8 @@ It follows the raw-zone contract of the ingest (lake/raw/<dataset>/period=<YYYY-
 every registry column as a string plus the lineage columns; one view per dataset in schema `raw`
 of the warehouse) without its decoding, rejects or manifest: files are read with the synthetic
 city's own reader. A 前置库 table is pulled as the ingest pulls it ("delta": the whole table the
-first month, then rows whose watermark is past the last one seen) or whole every month ("full").
+first month, then rows whose watermark is past the last one seen) or whole every month ("full"),
+with its key census (rows per record key) as the ingest writes it.
 """
 
 from __future__ import annotations
@@ -51,6 +52,12 @@ def build_raw_zone(
         period = delivery["period"]
         source = synth / delivery["file"]
         table = writers.read_back(source, ds)
+        if ds.is_frontdb:
+            census = table.group_by(list(ds.record_key)).aggregate([([], "count_all")])
+            census = census.rename_columns({"count_all": "_row_count"})
+            folder = work / "lake" / "census" / ds.id / f"period={period}"
+            folder.mkdir(parents=True, exist_ok=True)
+            pq.write_table(census, folder / "census.parquet")
         if ds.is_frontdb and frontdb == "delta":
             table = _pull(table, ds.watermark_field.column, watermarks, ds.id)
         n = table.num_rows
@@ -89,6 +96,12 @@ def build_raw_zone(
                     "where false"
                 )
             con.execute(f"create or replace view raw.{ds.id} as {body}")
+            if ds.is_frontdb:
+                con.execute(
+                    f"create or replace view raw.{ds.id}__census as select * from read_parquet("
+                    f"'{work}/lake/census/{ds.id}/period=*/*.parquet', hive_partitioning = true, "
+                    "hive_types = {'period': varchar})"
+                )
     finally:
         con.close()
     return warehouse

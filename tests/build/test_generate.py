@@ -22,7 +22,12 @@ def test_sources_list_every_dataset_and_column_of_the_registry_with_chinese_text
     sources = yaml.safe_load(files["models/staging/_sources.yml"].split("\n", 1)[1])
     tables = {t["name"]: t for t in sources["sources"][0]["tables"]}
     assert sources["sources"][0]["schema"] == "raw"
-    assert set(tables) == {ds.id for ds in registry.datasets}
+    censuses = {generate.census_source(ds): ds for ds in registry.datasets if ds.is_frontdb}
+    assert censuses
+    assert set(tables) == {ds.id for ds in registry.datasets} | set(censuses)
+    for name, ds in censuses.items():
+        columns = [c["name"] for c in tables[name]["columns"]]
+        assert columns == [*ds.record_key, "_row_count", "period"]
     for ds in registry.datasets:
         columns = [c["name"] for c in tables[ds.id]["columns"]]
         assert columns == [*ds.columns, *generate.LINEAGE_NAMES, "period"]

@@ -15,6 +15,7 @@ from bzdata.ingest.frontdb import (
     FrontdbConnectionError,
     FrontdbError,
     SchemaDriftError,
+    census,
     load_frontdb,
     pull,
     source_of,
@@ -98,6 +99,44 @@ def test_pull_since_latest_watermark_returns_nothing_and_keeps_it(synth: Path) -
     tied = pull(ds, url, first.new_watermark, inclusive=True)
     assert tied.rows_read >= 1
     assert set(tied.table.column("gxsj").to_pylist()) == {first.new_watermark}
+
+
+def test_census_counts_rows_per_key_and_shows_a_deleted_copy(synth: Path, tmp_path: Path) -> None:
+    ds = _dataset("scjgj_sczt")
+    path = tmp_path / "copy.sqlite"
+    path.write_bytes(_sqlite_file(synth, PERIODS[0], ds).read_bytes())
+    url = f"sqlite:///{path}"
+    key, table = ds.field(ds.record_key[0]).header, ds.delivery.table
+    counts = Counter(row[0] for row in _sqlite_rows_of(path, f'SELECT "{key}" FROM "{table}"'))
+    first = census(ds, url, batch_rows=500)  # several batches
+    assert first.schema == pa.schema([("uscc", pa.string()), ("_row_count", pa.int64())])
+    got = _counts(first)
+    assert got == dict(counts)
+    assert first.column("uscc").to_pylist() == sorted(got, key=lambda k: (k is not None, k or ""))
+    single = next(k for k, n in counts.items() if n == 1 and k)
+    con = sqlite3.connect(path)
+    with con:  # the department copies a row, then deletes another record
+        con.execute(f'INSERT INTO "{table}" SELECT * FROM "{table}" WHERE "{key}" = ?', [single])
+        gone = next(k for k, n in counts.items() if n == 1 and k and k != single)
+        con.execute(f'DELETE FROM "{table}" WHERE "{key}" = ?', [gone])
+    con.close()
+    after = census(ds, url)
+    now = _counts(after)
+    assert now[single] == 2 and gone not in now
+    assert len(now) == len(got) - 1
+
+
+def _counts(table: pa.Table) -> dict:
+    keys, counts = table.column("uscc").to_pylist(), table.column("_row_count").to_pylist()
+    return dict(zip(keys, counts, strict=True))
+
+
+def _sqlite_rows_of(path: Path, sql: str) -> list[tuple]:
+    con = sqlite3.connect(path)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
 
 
 def test_source_and_connection_error_hide_the_password() -> None:

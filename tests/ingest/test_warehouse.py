@@ -29,8 +29,15 @@ def test_fresh_platform_has_an_empty_typed_view_per_dataset(paths):
             paths, "select view_name from duckdb_views() where schema_name = 'raw'"
         )
     }
-    assert views == {ds.id for ds in load_registry().datasets} | {"manifest", "rejects"}
+    registry = load_registry()
+    censuses = {f"{ds.id}__census" for ds in registry.datasets if ds.is_frontdb}
+    assert censuses
+    assert views == {ds.id for ds in registry.datasets} | {"manifest", "rejects"} | censuses
     assert _query(paths, f"select count(*) from raw.{BIRTH}") == [(0,)]
+    types = dict(
+        _query(paths, "select column_name, column_type from (describe raw.gaj_hjrk__census)")
+    )
+    assert types == {"citizen_id": "VARCHAR", "_row_count": "BIGINT", "period": "VARCHAR"}
     types = dict(_query(paths, f"select column_name, column_type from (describe raw.{BIRTH})"))
     assert types["citizen_id"] == "VARCHAR" and types["_row_number"] == "BIGINT"
     assert types["_loaded_at"] == "TIMESTAMP WITH TIME ZONE" and types["period"] == "VARCHAR"

@@ -16,7 +16,6 @@ from bzdata import cli
 from bzdata.quality import QualityError, generate, outputs, run_checks
 from bzdata.quality.evaluate import (
     DELIVERY_STATUS,
-    FRONTDB_DELETION,
     FRONTDB_GONE,
     KIND_TEMPLATES,
 )
@@ -79,12 +78,10 @@ def test_rectification_status_follows_the_truth(quality_city):
     compared = Counter(want for want, _ in evaluation.status.elements())
     assert compared["rectified"] > 500 and compared["open"] > 500
     assert compared["reopened"] > 20 and compared["new"] > 1000
-    # Not compared: a deleted duplicate row in a 前置库 (an incremental pull cannot see it), and
-    # timeliness, which the platform follows per dataset while the ledger books every delivery.
+    # Not compared: timeliness, which the platform follows per dataset while the ledger books
+    # every delivery. A deleted 前置库 duplicate is compared: the key census shows it gone.
     excluded = Counter((e["reason"], e["defect_kind"]) for e in evaluation.status_excluded)
-    allowed = {(FRONTDB_DELETION, "duplicate_record")} | {
-        (DELIVERY_STATUS, kind) for kind in ("late_delivery", "missing_delivery")
-    }
+    allowed = {(DELIVERY_STATUS, kind) for kind in ("late_delivery", "missing_delivery")}
     assert {pair for pair in excluded if pair[0] != FRONTDB_GONE} <= allowed
 
 

@@ -5,9 +5,11 @@ columns, authorities and copies (一数一源).
 text); `write(project_dir)` writes them and removes generated files no longer produced;
 `stale(project_dir)` lists the differences, which a test keeps empty. Generated are:
 
-- models/staging/_sources.yml: one source table per dataset in schema `raw`;
+- models/staging/_sources.yml: one source table per dataset in schema `raw`, and each 前置库
+  dataset's key census `<dataset>__census`;
 - models/staging/<dept>/stg_<dept>__<name>.sql + _<dept>__models.yml: rename-free staging
-  (the raw zone already uses registry column names): trim, half-width, dates, IDs, flags;
+  (the raw zone already uses registry column names): trim, half-width, dates, IDs, flags; for a
+  前置库 dataset also stg_<dept>__<name>__census (its record keys normalised the same way);
 - models/intermediate/latest/: the build period and each dataset's state as of it;
 - models/intermediate/consistency/: one 多源校核 model per data element held in copies;
 - models/marts/quality/consistency_checks: all of them in one long table;
@@ -23,6 +25,7 @@ from pathlib import Path
 
 import yaml
 
+from bzdata.ingest.manifest import CENSUS_ROWS
 from bzdata.registry import DataElement, Dataset, Registry, load_registry
 from bzdata.registry.models import Field
 
@@ -63,6 +66,15 @@ def short_name(ds: Dataset) -> str:
 
 def staging_model(ds: Dataset) -> str:
     return f"stg_{ds.provider}__{short_name(ds)}"
+
+
+def census_source(ds: Dataset) -> str:
+    """The raw view of a 前置库 dataset's key census (bzdata.ingest.warehouse.census_view)."""
+    return f"{ds.id}__census"
+
+
+def census_model(ds: Dataset) -> str:
+    return f"{staging_model(ds)}__census"
 
 
 def latest_model(ds: Dataset) -> str:
@@ -327,6 +339,16 @@ def render_sources(registry: Registry) -> str:
                 "columns": columns,
             }
         )
+        if ds.is_frontdb:
+            tables.append(
+                {
+                    "name": census_source(ds),
+                    "description": f"{ds.name}（{dept.short_name}）前置库表的记录键清点："
+                    "每期抽取时表中每个记录键的行数，删除的行由此可见。",
+                    "config": {"meta": _dataset_meta(registry, ds)},
+                    "columns": _census_columns(registry, ds, "（报送原文）"),
+                }
+            )
     return _yaml(
         {
             "version": 2,
@@ -341,6 +363,52 @@ def render_sources(registry: Registry) -> str:
                 }
             ],
         }
+    )
+
+
+def _census_columns(registry: Registry, ds: Dataset, note: str) -> list[dict]:
+    columns = []
+    for column in ds.record_key:
+        item = ds.field(column)
+        el = registry.element(item.element)
+        columns.append(
+            {
+                "name": column,
+                "description": f"{item.header}：{el.name}{note}",
+                "data_type": "varchar",
+                "config": {"meta": {"element": el.id, "personal": bool(item.personal)}},
+            }
+        )
+    columns.append(
+        {"name": CENSUS_ROWS, "description": "前置库表中该记录键的行数", "data_type": "bigint"}
+    )
+    columns.append({"name": "period", "description": PERIOD_DESCRIPTION, "data_type": "varchar"})
+    return columns
+
+
+def render_census_sql(registry: Registry, ds: Dataset) -> str:
+    """Staging of a 前置库 key census: keys normalised as in the dataset's staging model, so
+    they compare with its record keys; keys that normalise alike add up their rows."""
+    cleaned, typed = [], []
+    for column in ds.record_key:
+        item = ds.field(column)
+        el = registry.element(item.element)
+        cleaned.append(f"{_text_expr(el, column)} as {column}_text")
+        typed.append(f"{_typed_expr(registry, item, el)} as {column}")
+    cleaned += [f"source.{CENSUS_ROWS}", "source.period"]
+    typed += [f"cleaned.{CENSUS_ROWS}", "cleaned.period"]
+    keys = [f"typed.{column}" for column in ds.record_key]
+    final = [*keys, f"sum(typed.{CENSUS_ROWS}) as {CENSUS_ROWS}", "typed.period"]
+    return _sql(
+        [
+            ("source", f"select * from {{{{ source('raw', '{census_source(ds)}') }}}}"),
+            ("cleaned", _select(cleaned, "from source")),
+            ("typed", _select(typed, "from cleaned")),
+            (
+                "final",
+                _select(final, f"from typed\ngroup by {', '.join([*keys, 'typed.period'])}"),
+            ),
+        ]
     )
 
 
@@ -412,6 +480,16 @@ def render_staging_yaml(registry: Registry, dept: str) -> str:
                 "columns": columns,
             }
         )
+        if ds.is_frontdb:
+            models.append(
+                {
+                    "name": census_model(ds),
+                    "description": f"{ds.name}前置库表每期抽取时的记录键清点，"
+                    "记录键按 staging 同样规范化，规范化后相同的键合计行数。",
+                    "config": {"meta": _dataset_meta(registry, ds)},
+                    "columns": _census_columns(registry, ds, "（已规范化）"),
+                }
+            )
     return _yaml({"version": 2, "models": models})
 
 
@@ -449,22 +527,22 @@ def render_latest_sql(ds: Dataset) -> str:
     watermark = ds.watermark_field.column if ds.watermark_field is not None else None
     content = [c for c in ds.columns if c not in ds.record_key and c != watermark]
     args = f"mode='{latest_mode(ds)}', key={list(ds.record_key)!r}, watermark={watermark!r}"
-    if ds.delivery.channel == "frontdb":
-        args += f",\n    content={content!r},\n"
+    ctes = [
+        ("staged", f"select * from {{{{ ref('{staging_model(ds)}') }}}}"),
+        ("build_period", f"select * from {{{{ ref('{PERIOD_MODEL}') }}}}"),
+    ]
+    if ds.is_frontdb:
+        args += f",\n    content={content!r}, census='census',\n"
+        ctes.append(("census", f"select * from {{{{ ref('{census_model(ds)}') }}}}"))
     call = f"{{{{ bz_latest(\n    'staged', 'build_period', {args}) }}}}".replace("None", "none")
-    return _sql(
-        [
-            ("staged", f"select * from {{{{ ref('{staging_model(ds)}') }}}}"),
-            ("build_period", f"select * from {{{{ ref('{PERIOD_MODEL}') }}}}"),
-            ("final", call),
-        ]
-    )
+    return _sql([*ctes, ("final", call)])
 
 
 _MODE_TEXT = {
     "frontdb": "前置库表：按变量 frontdb_partitions，"
     "delta（默认，与汇聚的增量抽取一致）时合并各期增量、"
-    "每个记录键取水位线最新的一行，记录键被更正（或改错）的旧行由内容相同的新行取代；"
+    "每个记录键取水位线最新的一行，记录键被更正（或改错）的旧行由内容相同的新行取代，"
+    "只保留最近一次记录键清点中前置库表仍有的记录键（删除的记录随之移出）；"
     "full 时取不晚于基础库报送期的最近一期整表",
     "snapshot": "全量报送：取不晚于基础库报送期的最近一次报送（本期未报时沿用上一次）",
     "increment": "增量报送：合并不晚于基础库报送期的各期报送，"
@@ -948,6 +1026,10 @@ def generated_files(registry: Registry | None = None) -> dict[str, str]:
             files[f"models/staging/{dept}/{staging_model(ds)}.sql"] = render_staging_sql(
                 registry, ds
             )
+            if ds.is_frontdb:
+                files[f"models/staging/{dept}/{census_model(ds)}.sql"] = render_census_sql(
+                    registry, ds
+                )
         files[f"models/staging/{dept}/_{dept}__models.yml"] = render_staging_yaml(registry, dept)
     files[f"models/intermediate/latest/{PERIOD_MODEL}.sql"] = render_period_sql(registry)
     for ds in registry.datasets:

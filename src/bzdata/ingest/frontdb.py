@@ -12,6 +12,8 @@ into a database, for tests and demos.
 
 Rows deleted in the 前置库 and rows whose watermark is NULL cannot be seen incrementally: the
 first pull (`since=None`) takes every row, later pulls only rows with a larger watermark.
+`census` therefore reads the table's record keys with their row counts at each pull: the
+merged state keeps only keys the table still holds (deletions become visible).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 
+from bzdata.ingest import manifest as mf
 from bzdata.registry.models import Dataset
 
 __all__ = [
@@ -32,6 +35,7 @@ __all__ = [
     "FrontdbError",
     "PullResult",
     "SchemaDriftError",
+    "census",
     "load_frontdb",
     "pull",
     "source_of",
@@ -232,6 +236,52 @@ def pull(
         new_watermark=new_watermark,
         source=source_of(url, table_name),
     )
+
+
+def census(ds: Dataset, url: str | URL, batch_rows: int = 50_000) -> pa.Table:
+    """The table's record keys (as text, registry column names) with their row counts,
+    `select <keys>, count(*) ... group by <keys>`, streamed; ordered by key in byte order."""
+    if not ds.delivery.table:
+        raise FrontdbError(f"数据集 {ds.id} 未登记前置库表（delivery.table）")
+    table_name = ds.delivery.table
+    url = make_url(url)
+    engine = _engine(url)
+    dialect = engine.dialect.name
+    schema, name = _split(table_name)
+    arrow_schema = mf.census_schema(ds)
+    batches: list[pa.RecordBatch] = []
+    try:
+        with _connect(engine, url) as conn:
+            try:
+                reflected = sa.inspect(conn).get_columns(name, schema=schema)
+            except sa.exc.NoSuchTableError:
+                reflected = []
+            if not reflected:
+                raise FrontdbError(f"前置库 {_where(url)} 中没有表 {table_name}（数据集 {ds.id}）")
+            mapping = _match_columns(ds, [c["name"] for c in reflected])
+            found = sa.table(
+                name, *[sa.column(c["name"], c["type"]) for c in reflected], schema=schema
+            )
+            keys = [_as_text(found.c[mapping[col]]) for col in ds.record_key]
+            stmt = (
+                sa.select(*[k.label(col) for k, col in zip(keys, ds.record_key, strict=True)])
+                .add_columns(sa.func.count().label(mf.CENSUS_ROWS))
+                .group_by(*keys)
+                .order_by(*[_byte_order(k, dialect).asc().nulls_first() for k in keys])
+            )
+            result = conn.execution_options(stream_results=True, yield_per=batch_rows).execute(stmt)
+            for rows in result.partitions():
+                columns = list(zip(*rows, strict=True))
+                arrays = [pa.array(v, pa.string()) for v in columns[:-1]]
+                arrays.append(pa.array(columns[-1], pa.int64()))
+                batches.append(pa.RecordBatch.from_arrays(arrays, schema=arrow_schema))
+    except sa.exc.DBAPIError as exc:
+        raise FrontdbError(
+            f"统计前置库表 {table_name}（{_where(url)}）的记录键失败：{_reason(exc, url)}"
+        ) from None
+    finally:
+        engine.dispose()
+    return pa.Table.from_batches(batches, schema=arrow_schema)
 
 
 URL_ENV_PREFIX = "BZDATA_FRONTDB_URL_"

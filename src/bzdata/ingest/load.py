@@ -396,6 +396,9 @@ def _lineage(lineage: tuple[str, str, datetime], lines: list[int] | pa.Array) ->
 def _pull(run: _Run) -> None:
     """Pull the dataset's 前置库 table for the period from where the earlier periods stopped."""
     ds, period = run.ds, run.period
+    census_path = mf.census_file(Path(run.paths.lake), ds.id, period)
+    # A failed pull must not leave an earlier run's census beside an empty partition.
+    census_path.unlink(missing_ok=True)
     try:
         from bzdata.ingest import frontdb
     except ImportError:
@@ -419,6 +422,7 @@ def _pull(run: _Run) -> None:
     batch_id = f"{run.batch_prefix}-pull"
     try:
         result = frontdb.pull(ds, url, since)
+        census = frontdb.census(ds, url)
     except frontdb.SchemaDriftError as exc:
         # No file to set aside: the reason on the manifest row is the whole quarantine record.
         source = frontdb.source_of(url, ds.delivery.table)
@@ -444,6 +448,7 @@ def _pull(run: _Run) -> None:
     arrays = [table.column(c).combine_chunks() for c in ds.columns] + lineage
     data = pa.Table.from_arrays(arrays, schema=mf.raw_schema(ds))
     pq.write_table(data, run.staging / "part-000.parquet", compression="zstd")
+    write_parquet(census, census_path)
     run.rows.append(
         run.row(
             result.source,

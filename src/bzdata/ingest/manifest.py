@@ -4,6 +4,7 @@
     lake/rejects/<dataset>/period=<YYYY-MM>/rejects.parquet  rejected rows with raw text, reason
     lake/quarantine/<dataset>/<YYYY-MM>/<file>(.reason.json)  whole files that could not load
     lake/manifest/period=<YYYY-MM>/<dataset>.parquet         one row per file or pull
+    lake/census/<dataset>/period=<YYYY-MM>/census.parquet    前置库 rows per record key at the pull
 
 The manifest is kept as one file per dataset and period so that datasets can be ingested by
 parallel processes, each replacing only its own files. Its rows obey
@@ -81,6 +82,18 @@ def raw_schema(ds: Dataset) -> pa.Schema:
 
 def raw_parent(lake: Path, dataset: str) -> Path:
     return Path(lake) / "raw" / dataset
+
+
+CENSUS_ROWS = "_row_count"
+
+
+def census_schema(ds: Dataset) -> pa.Schema:
+    """A 前置库 table's key census: the record-key columns as text and the rows per key."""
+    return pa.schema([(c, pa.string()) for c in ds.record_key] + [(CENSUS_ROWS, pa.int64())])
+
+
+def census_file(lake: Path, dataset: str, period: str) -> Path:
+    return Path(lake) / "census" / dataset / f"period={period}" / "census.parquet"
 
 
 def rejects_file(lake: Path, dataset: str, period: str) -> Path:

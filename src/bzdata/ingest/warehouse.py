@@ -1,9 +1,10 @@
 """Expose the raw zone in the warehouse: schema `raw` of warehouse/bzdata.duckdb.
 
 One view per registry dataset over its Parquet partitions (with the partition's `period`), plus
-`raw.manifest` and `raw.rejects`. Views read the lake at query time, so the warehouse file stays
-small and the ingest itself never opens DuckDB. A dataset with no partition yet gets an empty view
-of the right columns and types, so dbt models compile on a fresh platform.
+`raw.manifest` and `raw.rejects`, and for each 前置库 dataset `raw.<dataset>__census` (the
+table's rows per record key at each period's pull). Views read the lake at query time, so the
+warehouse file stays small and the ingest itself never opens DuckDB. A dataset with no partition
+yet gets an empty view of the right columns and types, so dbt models compile on a fresh platform.
 """
 
 from __future__ import annotations
@@ -47,6 +48,11 @@ def refresh_warehouse(paths: Paths, *, run_id: str | None = None) -> None:
         "manifest": lake / "manifest" / "period=*" / "*.parquet",
         "rejects": lake / "rejects" / "*" / "period=*" / "*.parquet",
     }
+    for ds in load_registry().datasets:
+        if ds.is_frontdb:
+            name = census_view(ds.id)
+            views.append((name, mf.census_schema(ds).append(pa.field("period", pa.string())), True))
+            globs[name] = mf.census_file(lake, ds.id, "*").parent / "*.parquet"
     with writer_lock(paths, run_id, "refresh_warehouse"):
         paths.database.parent.mkdir(parents=True, exist_ok=True)
         con = duckdb.connect(str(paths.database))
@@ -60,6 +66,11 @@ def refresh_warehouse(paths: Paths, *, run_id: str | None = None) -> None:
             con.execute("COMMIT")
         finally:
             con.close()
+
+
+def census_view(dataset: str) -> str:
+    """Name (in schema `raw`) of a 前置库 dataset's key census view."""
+    return f"{dataset}__census"
 
 
 def _quote(name: str) -> str:

@@ -14,7 +14,8 @@ Steps, all inside DuckDB on the warehouse opened read-only (the build must have 
 4. Each failing record and field is an issue with a stable id; compared with the previous
    period's statuses it is new, still open or reopened, and an issue open before that is not
    failing now is rectified if its record was looked at again this period (a snapshot dataset
-   re-delivered whole, or the record re-delivered or re-pulled), else it stays open.
+   re-delivered whole, or the record re-delivered or re-pulled; for copies in a 前置库 table,
+   its key counted once in the pull's key census), else it stays open.
 
 A rule GX could not evaluate (an exception in its result) is written to rule_results with its
 error and the run raises QualityError: an error of the platform is never a pass or a fail.
@@ -36,7 +37,7 @@ from typing import Any
 import pyarrow as pa
 
 from bzdata import progress
-from bzdata.build.generate import staging_model
+from bzdata.build.generate import census_model, staging_model
 from bzdata.quality import outputs, relations
 from bzdata.quality.generate import suite_name, suites
 from bzdata.quality.gx_runner import ValidationError
@@ -699,6 +700,15 @@ def _scope(con: Any, plans: list[_Plan], registry: Registry, period: str) -> Non
                 f"insert into scope_keys select distinct {lit(ds.id)}, {key} "
                 f"from {relations.staging_table(ds)} as s where s.period = {p}"
             )
+            if plan.asset == "pulls":
+                # The key census recounts every key: one held once can no longer be a copy.
+                parts = ", ".join(f"cast(c.{k} as varchar)" for k in ds.record_key)
+                con.execute(
+                    f"insert into scope_keys select distinct {lit(ds.id)}, "
+                    f"concat_ws('|', {parts}) from staging.{census_model(ds)} as c "
+                    f"where c.period = {p} and c._row_count = 1 "
+                    f"and {relations.key_complete_sql(ds, 'c')}"
+                )
         else:
             con.execute(
                 f"insert into scope_keys select distinct {lit(ds.id)}, r.record_key "

@@ -49,7 +49,6 @@ DELIVERY_STATUS = (
     "时效性问题按数据集跟踪（连续迟报为未整改，按期报送即已整改），台账逐期把每次迟报记为新缺陷，"
     "两者口径不同，不比较状态"
 )
-FRONTDB_DELETION = "前置库删除重复行在增量抽取中不可见：整改无法观察，问题保持未整改"
 KEY_COLLISION = (
     "两条记录的记录键列被改成同一个无效值，变成记录键相同、内容相同的两行：报为一次码表问题，"
     "相同的两行另报行重复"
@@ -322,19 +321,6 @@ class Evaluator:
             if entry["defect_kind"] in _DATASET_LEVEL:
                 self.result.status_excluded.append(
                     {**entry, "expected": want, "got": got, "reason": DELIVERY_STATUS}
-                )
-                continue
-            if (
-                ds.is_frontdb
-                and entry["defect_kind"] == "duplicate_record"
-                and want
-                in (
-                    "rectified",
-                    "reopened",
-                )
-            ):
-                self.result.status_excluded.append(
-                    {**entry, "expected": want, "got": got, "reason": FRONTDB_DELETION}
                 )
                 continue
             if ds.is_frontdb and entry.get("outcome") == "gone":

@@ -13,11 +13,17 @@ build_period as (
 
 ),
 
+census as (
+
+    select * from {{ ref('stg_gaj__hjrk__census') }}
+
+),
+
 final as (
 
     {{ bz_latest(
         'staged', 'build_period', mode='frontdb', key=['citizen_id'], watermark='gxsj',
-        content=['person_name', 'gender', 'nation', 'birth_date', 'domicile_region', 'domicile_address', 'household_no', 'household_relation', 'hukou_status'],
+        content=['person_name', 'gender', 'nation', 'birth_date', 'domicile_region', 'domicile_address', 'household_no', 'household_relation', 'hukou_status'], census='census',
     ) }}
 
 )

@@ -13,11 +13,17 @@ build_period as (
 
 ),
 
+census as (
+
+    select * from {{ ref('stg_scjgj__sczt__census') }}
+
+),
+
 final as (
 
     {{ bz_latest(
         'staged', 'build_period', mode='frontdb', key=['uscc'], watermark='gxsj',
-        content=['entity_name', 'entity_type', 'legal_rep_name', 'legal_rep_id', 'registered_capital', 'establish_date', 'entity_status', 'industry_code', 'entity_region', 'entity_address'],
+        content=['entity_name', 'entity_type', 'legal_rep_name', 'legal_rep_id', 'registered_capital', 'establish_date', 'entity_status', 'industry_code', 'entity_region', 'entity_address'], census='census',
     ) }}
 
 )
