@@ -119,6 +119,8 @@ def write_quality_from_ledger(
             latest[iid] = row
             status[iid] = _status_row(iid, period, row, rid, row["status"])
         for row in outcomes[period]:
+            if row["defect_kind"] in DELIVERY_KINDS:
+                continue  # like the ledger rows above: the fixture models record issues only
             rid = rule_id(row["dataset"], row["field"], row["defect_kind"])
             iid = issue_id(row["dataset"], rid, row["record_key"], row["field"])
             if iid in status:

@@ -316,11 +316,19 @@ def test_rectification_outcomes_follow_the_ledger(city, registry):
         now = {e["defect_id"]: e["status"] for e in _ledger(city, period)}
         by_outcome = Counter(o["outcome"] for o in outcomes)
         assert by_outcome["rectified"] > 0 and by_outcome["open"] > 0
+        late_now = {
+            e["dataset"]
+            for e in _ledger(city, period)
+            if e["defect_kind"] in ("late_delivery", "missing_delivery")
+        }
         for o in outcomes:
             assert o["defect_id"] in earlier
+            if o["defect_kind"] in ("late_delivery", "missing_delivery"):
+                # A delivery on time rectifies last time's lateness; another late one does not.
+                assert (o["outcome"] == "rectified") == (o["dataset"] not in late_now), o
             if o["outcome"] == "rectified":
                 assert o["defect_id"] not in now  # delivered clean (a reopen waits a month)
-            elif o["outcome"] == "open" and o["dataset"] in snapshot:
+            elif o["outcome"] == "open" and o["dataset"] in snapshot and o["field"] is not None:
                 assert now[o["defect_id"]] == "open"  # still delivered broken
         for defect_id, status in now.items():
             if status == "reopened":
@@ -338,8 +346,9 @@ def test_every_frontdb_change_is_visible_to_a_watermark_pull(city, registry):
     for ds in (d for d in registry.datasets if d.is_frontdb):
         wm = ds.delivery.watermark
         for month in range(2, MONTHS + 1):
-            before = writers.read_back(writers.frontdb_path(city, f"2023-{month - 1:02d}",
-                                                            ds.provider), ds).to_pylist()
+            before = writers.read_back(
+                writers.frontdb_path(city, f"2023-{month - 1:02d}", ds.provider), ds
+            ).to_pylist()
             period = f"2023-{month:02d}"
             now = writers.read_back(writers.frontdb_path(city, period, ds.provider), ds).to_pylist()
             old_rows = Counter(tuple(sorted(r.items())) for r in before)

@@ -118,10 +118,11 @@ def _deliver(ds, world: World, injector: Injector, out: Path, period: str):
         (month_end(period) + ds.delivery.due_day) if ds.delivery.due_day else month_end(period) + 5
     )
     entry = {"period": period, "dataset": ds.id, "department": ds.provider, "status": status}
+    timeliness = injector.delivery_outcomes(ds, period, status)
     if status == "missing":
         # Nothing arrives; open defects stay as they were.
         row = injector.delivery_entry(ds, period, "missing_delivery", str(due), None)
-        return {**entry, "rows": 0, "file": None}, [row], []
+        return {**entry, "rows": 0, "file": None}, [row], timeliness
     applied = injector.apply(ds, period, clean, month_end(period))
     table = pa.table({c: pa.array(applied.columns[c], pa.string()) for c in ds.columns})
     rows = list(applied.ledger)
@@ -146,7 +147,7 @@ def _deliver(ds, world: World, injector: Injector, out: Path, period: str):
     return (
         {**entry, "rows": table.num_rows, "file": str(path.relative_to(out))},
         rows,
-        applied.outcomes,
+        timeliness + applied.outcomes,
     )
 
 

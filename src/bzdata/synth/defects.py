@@ -128,6 +128,7 @@ class Injector:
         self.open: dict[str, dict[tuple[str, str | None], Defect]] = {}
         self.rectified: dict[str, dict[tuple[str, str | None], Defect]] = {}
         self.frontdb_state: dict[str, pa.Table] = {}
+        self.late: dict[str, Defect] = {}  # dataset → its last late or missing delivery
 
     def rng(self, *parts: str) -> np.random.Generator:
         return np.random.default_rng([self.seed, *(zlib.crc32(p.encode()) for p in parts)])
@@ -284,7 +285,16 @@ class Injector:
 
     def delivery_entry(self, ds, period: str, kind: str, due: str, delivered: str | None) -> dict:
         d = Defect(_defect_id(ds.id, period, None, kind), kind, None, delivered, period)
+        self.late[ds.id] = d
         return self._ledger(ds, period, "", d, "new", due)
+
+    def delivery_outcomes(self, ds, period: str, status: str) -> list[dict]:
+        """What became of the dataset's last late or missing delivery: a delivery on time
+        rectifies it; another late or missing one leaves it open."""
+        d = self.late.pop(ds.id, None)
+        if d is None:
+            return []
+        return [self._outcome(ds, period, "", d, "rectified" if status == "on_time" else "open")]
 
     # ------------------------------------------------------------ helpers
     @staticmethod
