@@ -317,18 +317,24 @@ def test_rectification_outcomes_follow_the_ledger(city, registry):
         by_outcome = Counter(o["outcome"] for o in outcomes)
         assert by_outcome["rectified"] > 0 and by_outcome["open"] > 0
         late_now = {
-            e["dataset"]
+            (e["dataset"], e["defect_kind"])
             for e in _ledger(city, period)
             if e["defect_kind"] in ("late_delivery", "missing_delivery")
         }
         for o in outcomes:
             assert o["defect_id"] in earlier
             if o["defect_kind"] in ("late_delivery", "missing_delivery"):
-                # A delivery on time rectifies last time's lateness; another late one does not.
-                assert (o["outcome"] == "rectified") == (o["dataset"] not in late_now), o
+                # The same problem again leaves it open; anything else rectifies it.
+                again = (o["dataset"], o["defect_kind"]) in late_now
+                assert (o["outcome"] == "open") == again, o
             if o["outcome"] == "rectified":
                 assert o["defect_id"] not in now  # delivered clean (a reopen waits a month)
-            elif o["outcome"] == "open" and o["dataset"] in snapshot and o["field"] is not None:
+            elif (
+                o["outcome"] == "open"
+                and o["dataset"] in snapshot
+                and o["field"] is not None
+                and (o["dataset"], "missing_delivery") not in late_now
+            ):
                 assert now[o["defect_id"]] == "open"  # still delivered broken
         for defect_id, status in now.items():
             if status == "reopened":

@@ -122,7 +122,11 @@ def _deliver(ds, world: World, injector: Injector, out: Path, period: str):
     if status == "missing":
         # Nothing arrives; open defects stay as they were.
         row = injector.delivery_entry(ds, period, "missing_delivery", str(due), None)
-        return {**entry, "rows": 0, "file": None}, [row], timeliness
+        return (
+            {**entry, "rows": 0, "file": None},
+            [row],
+            timeliness + injector.still_open(ds, period),
+        )
     applied = injector.apply(ds, period, clean, month_end(period))
     table = pa.table({c: pa.array(applied.columns[c], pa.string()) for c in ds.columns})
     rows = list(applied.ledger)

@@ -288,13 +288,24 @@ class Injector:
         self.late[ds.id] = d
         return self._ledger(ds, period, "", d, "new", due)
 
+    def still_open(self, ds, period: str) -> list[dict]:
+        """Nothing arrived: every open defect of the dataset is still open this month."""
+        return [
+            self._outcome(ds, period, key, d, "open")
+            for (key, _), d in sorted(
+                self.open.get(ds.id, {}).items(), key=lambda kv: (kv[0][0], kv[0][1] or "")
+            )
+        ]
+
     def delivery_outcomes(self, ds, period: str, status: str) -> list[dict]:
-        """What became of the dataset's last late or missing delivery: a delivery on time
-        rectifies it; another late or missing one leaves it open."""
+        """What became of the dataset's last late or missing delivery: the same problem again
+        leaves it open (late after late, missing after missing); anything else ends it — a
+        missing dataset that now arrives, even late, was delivered."""
         d = self.late.pop(ds.id, None)
         if d is None:
             return []
-        return [self._outcome(ds, period, "", d, "rectified" if status == "on_time" else "open")]
+        again = {"late_delivery": "late", "missing_delivery": "missing"}[d.kind] == status
+        return [self._outcome(ds, period, "", d, "open" if again else "rectified")]
 
     # ------------------------------------------------------------ helpers
     @staticmethod
