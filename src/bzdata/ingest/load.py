@@ -37,11 +37,6 @@ _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _ENCODING_FAMILY = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "gbk": "GB", "gb18030": "GB"}
 
 
-def is_due(ds: Dataset, period: str) -> bool:
-    """Whether the dataset's 更新周期 expects a delivery for this monthly period."""
-    return ds.is_due(period)
-
-
 def due_at(ds: Dataset, period: str) -> datetime | None:
     """End of the `delivery.due_day` of the month after the period (local wall time)."""
     if ds.delivery.due_day is None:
@@ -157,7 +152,7 @@ def _files(run: _Run) -> None:
         # Hidden names are half-written uploads (temporary files renamed into place when done).
         files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     if not files:
-        if is_due(ds, period):
+        if ds.is_due(period):
             deadline = due_at(ds, period)
             when = f"（应于 {deadline:%Y-%m-%d} 前报送）" if deadline else ""
             source = folder.relative_to(landing).as_posix()

@@ -38,6 +38,7 @@ import pyarrow.parquet as pq
 from sqlalchemy.engine import URL
 
 from bzdata.ingest.frontdb import FrontdbError, pull
+from bzdata.ingest.publish import fsync_path
 from bzdata.registry.models import Dataset
 
 __all__ = ["BatchResult", "current_state", "micro_batch"]
@@ -67,17 +68,9 @@ def _fingerprint(values: tuple) -> str:
 
 
 def _fsync_replace(tmp: Path, final: Path) -> None:
-    fd = os.open(tmp, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_path(tmp)
     os.replace(tmp, final)
-    fd = os.open(final.parent, os.O_RDONLY)
-    try:
-        os.fsync(fd)  # the rename itself must survive a crash
-    finally:
-        os.close(fd)
+    fsync_path(final.parent)  # the rename itself must survive a crash
 
 
 def _write_parquet(table: pa.Table, final: Path) -> None:

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from bzdata.registry.models import Dataset
+from bzdata.registry.models import PERIOD_MONTHS, Dataset
 
 TIMEZONE_NAME = "Asia/Shanghai"
 TIMEZONE = ZoneInfo(TIMEZONE_NAME)
@@ -48,11 +48,9 @@ class Cycle:
 CYCLES: dict[str, Cycle] = {
     item.update_cycle: item
     for item in (
-        Cycle("每月", "monthly", tuple(range(1, 13))),
-        # Quarterly and yearly deliveries are named after the last month of the quarter/year,
-        # as the synthetic departments (and the manifest) name them.
-        Cycle("每季", "quarterly", (3, 6, 9, 12)),
-        Cycle("每年", "yearly", (12,)),
+        Cycle("每月", "monthly", PERIOD_MONTHS["每月"]),
+        Cycle("每季", "quarterly", PERIOD_MONTHS["每季"]),
+        Cycle("每年", "yearly", PERIOD_MONTHS["每年"]),
     )
 }
 

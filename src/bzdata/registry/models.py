@@ -380,6 +380,15 @@ def _condition_issues(kind: str, condition: str | None, free: str, verb: str) ->
     return []
 
 
+# Months whose period a 更新周期 delivers: quarterly and yearly deliveries are named after the
+# last month of the quarter or year. Faster cycles deliver every monthly period.
+PERIOD_MONTHS: dict[str, tuple[int, ...]] = {
+    "每月": tuple(range(1, 13)),
+    "每季": (3, 6, 9, 12),
+    "每年": (12,),
+}
+
+
 class Dataset(_Model):
     """A data resource of one department: GB/T 21063 core metadata, security, delivery, fields."""
 
@@ -479,11 +488,7 @@ class Dataset(_Model):
 
     def is_due(self, period: str) -> bool:
         """Whether the 更新周期 expects a delivery for the monthly period 'YYYY-MM'."""
-        if self.update_cycle == "每季":
-            return period[5:7] in ("03", "06", "09", "12")
-        if self.update_cycle == "每年":
-            return period[5:7] == "12"
-        return True
+        return int(period[5:7]) in PERIOD_MONTHS.get(self.update_cycle, range(1, 13))
 
     @property
     def watermark_field(self) -> Field | None:

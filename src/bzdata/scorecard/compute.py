@@ -123,8 +123,6 @@ def _file_view(
 
 def expected_deliveries(registry: Registry, periods: Iterable[str]) -> pa.Table:
     """One row per (period, dataset) the registry's 更新周期 expects a delivery for."""
-    from bzdata.ingest.load import is_due
-
     rows = [
         {
             "period": period,
@@ -135,7 +133,7 @@ def expected_deliveries(registry: Registry, periods: Iterable[str]) -> pa.Table:
         }
         for period in periods
         for ds in sorted(registry.datasets, key=lambda d: d.id)
-        if is_due(ds, period)
+        if ds.is_due(period)
     ]
     schema = pa.schema(
         [(c, pa.string()) for c in ("period", "dataset", "department", "update_cycle", "channel")]
