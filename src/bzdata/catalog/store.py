@@ -189,8 +189,8 @@ class EmbeddedCatalogue:
         else:
             weights = ", ".join(str(w) for w in WEIGHTS)
             sql = (
-                f"select e.doc, -bm25(fts, {weights}) * {_BOOST_SQL} as score from fts join entries e "
-                "on e.rowid = fts.rowid where fts match ?"
+                f"select e.doc, -bm25(fts, {weights}) * {_BOOST_SQL} as score "
+                "from fts join entries e on e.rowid = fts.rowid where fts match ?"
                 + "".join(f" and {w}" for w in where)
                 + " order by score desc, e.delivered desc, e.id limit ?"
             )
