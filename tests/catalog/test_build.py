@@ -1,5 +1,6 @@
 """The built catalogue holds every registry dataset and library model with metadata, fields and
-lineage both ways; a rebuild is atomic for readers; the synthetic city catalogue is deterministic."""
+lineage both ways; a rebuild is atomic for readers; the synthetic city catalogue is deterministic.
+"""
 
 from __future__ import annotations
 
