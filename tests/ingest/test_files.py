@@ -375,10 +375,10 @@ def test_row_at_a_time_formats_are_converted_in_batches(drop, ingest, paths, mon
 
 
 def test_file_in_no_accepted_encoding_is_quarantined(drop, ingest, paths):
-    drop(BIRTH, _csv(HEADER, *GOOD).decode().encode("utf-16"))
+    drop(BIRTH, _csv(HEADER, *GOOD).decode().encode("utf-32"))
     [row] = ingest(BIRTH)
     assert row["status"] == "quarantined"
-    assert "平台只接受 UTF-8（可带 BOM）、GBK 或 GB18030" in row["reason"]
+    assert "平台只接受 UTF-8（可带 BOM）、GBK、GB18030 或 UTF-16" in row["reason"]
     assert (paths.lake / "quarantine" / BIRTH / "2023-01" / "出生医学证明_202301.csv").exists()
 
 

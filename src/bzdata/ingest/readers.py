@@ -7,6 +7,9 @@ streams the records (see `rows`). Nothing is loaded whole: CSV is parsed in bloc
 bounded at city scale.
 
 Every value stays the text that was delivered: no type guessing, IDs keep leading zeros and X.
+Whatever the format, an unterminated last record is judged for a cut value and totals/notes
+lines below the data are set aside (`rows.judge_tail`, `rows.footers`); what was tolerated is
+in `Opened.artefacts` for the manifest.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from bzdata.ingest.csvfile import open_csv
 from bzdata.ingest.detect import UnknownEncoding, detect
 from bzdata.ingest.headers import HeaderMatch, match_headers
 from bzdata.ingest.rows import (
+    Artefacts,
     Chunk,
     Item,
     Opened,
@@ -31,6 +35,8 @@ from bzdata.ingest.rows import (
     checked_match,
     clip,
     decoded_lines,
+    footers,
+    judge_tail,
     truncated,
 )
 from bzdata.registry import Dataset
@@ -48,16 +54,31 @@ def open_file(path: Path, ds: Dataset, name: str) -> Opened:
     suffix = path.suffix.lower().lstrip(".")
     fmt = suffix if suffix in ("csv", "jsonl", "xlsx") else ds.delivery.format
     if fmt == "xlsx":
-        return _open_xlsx(path, ds, name)
-    try:
-        encoding = detect(path, ds.delivery.encoding)
-    except UnknownEncoding as exc:
-        raise Quarantine(
-            f"文件 {name}：{exc}", line=exc.line, expected="UTF-8、GBK 或 GB18030 编码"
-        ) from None
-    if fmt == "jsonl":
-        return _open_jsonl(path, ds, name, encoding.label, encoding.codec)
-    return open_csv(path, ds, name, encoding.label, encoding.codec)
+        opened = _open_xlsx(path, ds, name)
+    else:
+        try:
+            encoding = detect(path, ds.delivery.encoding)
+        except UnknownEncoding as exc:
+            raise Quarantine(
+                f"文件 {name}：{exc}",
+                line=exc.line,
+                expected="UTF-8、GBK、GB18030 或 UTF-16 编码",
+            ) from None
+        if fmt == "jsonl":
+            if encoding.utf16 or encoding.nul_padding or encoding.cr_only:
+                raise Quarantine(
+                    f"文件 {name}：JSON lines 文件应为 UTF-8 或 GB 编码、以换行分隔，"
+                    f"实际为 {encoding.label}{'、末尾有 NUL 填充' if encoding.nul_padding else ''}"
+                    f"{'、以单个回车分行' if encoding.cr_only else ''}",
+                    expected="每行一个 JSON 对象的 UTF-8 文本",
+                    encoding=encoding.label,
+                )
+            return _open_jsonl(path, ds, name, encoding.label, encoding.codec)
+        opened = open_csv(path, ds, name, encoding.label, encoding.codec, encoding)
+    headers = opened.match.headers
+    judged = judge_tail(opened.items, headers, opened.artefacts, name)
+    opened.items = footers(judged, len(headers), opened.artefacts)
+    return opened
 
 
 # ---------------------------------------------------------------------------- JSON lines
@@ -218,15 +239,27 @@ def _open_xlsx(path: Path, ds: Dataset, name: str) -> Opened:
         workbook.close()
         raise
     width = len(match.headers)
+    artefacts = Artefacts()
+    if header_row:
+        detail = f"表头（第 {header_row + 1} 行）之上的 {header_row} 行为标题行，已跳过"
+        artefacts.add("title_rows", detail)
 
     def items() -> Iterator[Item | Reject]:
+        blank = 0
         try:
             below = ((i + 1, r) for i, r in enumerate(top) if i > header_row)
             rest = ((i, r) for i, r in enumerate(rows, start=len(top) + 1))
             for number, cells in itertools.chain(below, rest):
                 values = [_cell_text(v) for v in cells]
                 if all(v is None for v in values):
-                    continue  # blank row
+                    blank += 1
+                    continue  # blank row (formatting past the data makes many)
+                lossy = _lossy_number(cells[:width])
+                if lossy is not None:
+                    raw = "\t".join("" if v is None else v for v in values)
+                    reason = _lossy_reason(number, lossy, cells, match.headers)
+                    yield Reject(number, clip(raw), reason)
+                    continue
                 extra = [i for i, v in enumerate(values[width:], start=width) if v is not None]
                 if extra:
                     raw = "\t".join("" if v is None else v for v in values)
@@ -239,8 +272,33 @@ def _open_xlsx(path: Path, ds: Dataset, name: str) -> Opened:
                 yield number, values[:width] + [None] * (width - len(values))
         finally:
             workbook.close()
+        if blank:
+            detail = f"工作表中有 {blank} 个空白行（含仅有格式的行），不是记录，已跳过"
+            artefacts.add("blank_rows", detail)
 
-    return Opened(None, match, items(), empty_is_null=False)
+    return Opened(None, match, items(), empty_is_null=False, artefacts=artefacts)
+
+
+# Excel keeps 15 significant digits: a number this large lost the digits after them.
+EXCEL_EXACT_LIMIT = 10**15
+
+
+def _lossy_number(cells) -> int | None:
+    """0-based column of the first numeric cell too long to be exact, if any."""
+    for index, value in enumerate(cells):
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if number and abs(value) >= EXCEL_EXACT_LIMIT:
+            return index
+    return None
+
+
+def _lossy_reason(number: int, column: int, cells, headers: list[str]) -> str:
+    shown = format(float(cells[column]), ".14E")
+    return (
+        f"第 {number} 行第 {column + 1} 列（{headers[column]}）是数值 {shown}，不是文本："
+        "Excel 只保存 15 位有效数字，超过 15 位的号码末几位已丢失，无法还原；"
+        "应把该列设为文本格式后重新填写报送"
+    )
 
 
 def _find_header(ds: Dataset, top: list[list], merges: list) -> tuple[HeaderMatch | None, int]:
