@@ -479,7 +479,7 @@ def _fast(block: Block, codec: str, ctx: _Context) -> list | None:
     except pa.ArrowInvalid:
         return None  # e.g. invalid UTF-8: the csv path names the line and column
     split = ctx.delimiter
-    if any(n > width and not any(text.split(split)[width:]) for _, text, n in invalid):
+    if any(n >= width and not any(text.split(split)[width:]) for _, text, n in invalid):
         return None  # empty fields past the header: the csv path accepts them one by one
     if full > width:
         beyond = [table.column(i) for i in range(width, full)]
