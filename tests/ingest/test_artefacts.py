@@ -13,8 +13,16 @@ from bzdata.registry import load_registry
 BIRTH = "wjw_csyxzm"
 HEADERS = list(load_registry().dataset(BIRTH).headers)
 ROWS = [
-    [f"Q37160000{i}", f"37162120230112{i:03d}X", f"王小{i}", "1", f"2023-01-{10 + i}",
-     "371621199804191747", "贾涵", "惠民县人民医院"]
+    [
+        f"Q37160000{i}",
+        f"37162120230112{i:03d}X",
+        f"王小{i}",
+        "1",
+        f"2023-01-{10 + i}",
+        "371621199804191747",
+        "贾涵",
+        "惠民县人民医院",
+    ]
     for i in range(8)
 ]
 

@@ -77,7 +77,8 @@ def open_csv(
     source = path
     if encoding is not None and (encoding.utf16 or encoding.nul_padding or encoding.cr_only):
         source = _normalised_copy(path, encoding, artefacts)
-        codec = "utf-8"
+        if encoding.utf16:
+            codec = "utf-8"  # the copy is UTF-8; other codecs are copied byte for byte
     try:
         return _open(source, ds, name, label, codec, artefacts, source != path)
     except BaseException:

@@ -54,7 +54,9 @@ def detect(path: Path, declared: str | None = None) -> Encoding:
     sample, at_start = _sample(path, padding)
     utf16 = _utf16(sample, at_start)
     if utf16 is not None:
-        return utf16
+        if (path.stat().st_size - padding) % 2:
+            padding -= 1  # the high byte of a UTF-16-LE character (e.g. of the last LF) is 0
+        return Encoding(utf16.label, utf16.codec, utf16.bom, padding)
     if sample.startswith(BOM):
         return _with(Encoding("utf-8-sig", "utf-8-sig"), sample, padding)
     lines = sample.split(b"\n")

@@ -65,15 +65,14 @@ def open_file(path: Path, ds: Dataset, name: str) -> Opened:
                 expected="UTF-8、GBK、GB18030 或 UTF-16 编码",
             ) from None
         if fmt == "jsonl":
-            if encoding.utf16 or encoding.nul_padding or encoding.cr_only:
+            if encoding.utf16 or encoding.cr_only:
                 raise Quarantine(
                     f"文件 {name}：JSON lines 文件应为 UTF-8 或 GB 编码、以换行分隔，"
-                    f"实际为 {encoding.label}{'、末尾有 NUL 填充' if encoding.nul_padding else ''}"
-                    f"{'、以单个回车分行' if encoding.cr_only else ''}",
+                    f"实际为 {encoding.label}{'、以单个回车分行' if encoding.cr_only else ''}",
                     expected="每行一个 JSON 对象的 UTF-8 文本",
                     encoding=encoding.label,
                 )
-            return _open_jsonl(path, ds, name, encoding.label, encoding.codec)
+            return _open_jsonl(path, ds, name, encoding.label, encoding.codec, encoding.nul_padding)
         opened = open_csv(path, ds, name, encoding.label, encoding.codec, encoding)
     headers = opened.match.headers
     judged = judge_tail(opened.items, headers, opened.artefacts, name)
@@ -102,15 +101,13 @@ def _json_value(value: object) -> str | None:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def _json_records(lines: Iterator, name: str) -> Iterator:
+def _json_records(lines: Iterator, name: str, artefacts: Artefacts) -> Iterator:
     """Yield `(line, object)` per JSON line, or Rejects."""
-    for item in lines:
+    for item in _counting_blank(lines, artefacts):
         if isinstance(item, Reject):
             yield item
             continue
         number, text = item
-        if not text.strip():
-            continue
         try:
             # Numbers stay the text delivered (no float rounding, no lost zeros).
             record = json.loads(text, parse_int=str, parse_float=str, parse_constant=str)
@@ -119,6 +116,12 @@ def _json_records(lines: Iterator, name: str) -> Iterator:
             reason = f"第 {number} 行不是合法的 JSON：第 {exc.colno} 个字符处{detail}"
             yield Reject(number, clip(text), reason + truncated(text))
             continue
+        if not text.endswith("\n"):
+            artefacts.add(
+                "unterminated_last_line",
+                f"文件末行（第 {number} 行）没有换行符；该行是完整的 JSON 对象，已入库",
+                number,
+            )
         if not isinstance(record, dict):
             kind = type(record).__name__
             reason = f"第 {number} 行应为 JSON 对象（{{…}}），实际为 {kind}"
@@ -127,9 +130,26 @@ def _json_records(lines: Iterator, name: str) -> Iterator:
         yield number, record
 
 
-def _open_jsonl(path: Path, ds: Dataset, name: str, label: str, codec: str) -> Opened:
+def _counting_blank(lines: Iterator, artefacts: Artefacts) -> Iterator:
+    blank = 0
+    for item in lines:
+        if not isinstance(item, Reject) and not item[1].strip():
+            blank += 1
+            continue
+        yield item
+    if blank:
+        artefacts.add("blank_rows", f"{blank} 个空行不是记录，已跳过")
+
+
+def _open_jsonl(
+    path: Path, ds: Dataset, name: str, label: str, codec: str, padding: int = 0
+) -> Opened:
     headers: list[str] = []
-    records = _json_records(decoded_lines(path, codec, label, headers), name)
+    artefacts = Artefacts()
+    if padding:
+        artefacts.add("nul_padding", f"文件末尾有 {padding} 个 NUL 填充字节，不是内容，已忽略")
+    lines = decoded_lines(path, codec, label, headers, padding)
+    records = _json_records(lines, name, artefacts)
     leading: list[Reject] = []
     first = next(records, None)
     while isinstance(first, Reject):
@@ -160,7 +180,7 @@ def _open_jsonl(path: Path, ds: Dataset, name: str, label: str, codec: str) -> O
                 match.add_keys([k for k in obj if k not in known])
             yield line, [_json_value(obj.get(k)) for k in keys]
 
-    return Opened(label, match, items(), empty_is_null=False)
+    return Opened(label, match, items(), empty_is_null=False, artefacts=artefacts)
 
 
 # ---------------------------------------------------------------------------- XLSX
@@ -231,8 +251,10 @@ def _open_xlsx(path: Path, ds: Dataset, name: str) -> Opened:
             expected="表头行",
         )
     header = _fill_merged(top, header_row, top[header_row], merges)
+    empty = 0
     while header and header[-1] is None:
         header.pop()
+        empty += 1
     try:
         match = checked_match(ds, [h or "" for h in header], name, header_row + 1, None)
     except Quarantine:
@@ -240,9 +262,12 @@ def _open_xlsx(path: Path, ds: Dataset, name: str) -> Opened:
         raise
     width = len(match.headers)
     artefacts = Artefacts()
-    if header_row:
+    if header_row != (ds.delivery.title_rows or 0):  # the registered layout is no artefact
         detail = f"表头（第 {header_row + 1} 行）之上的 {header_row} 行为标题行，已跳过"
         artefacts.add("title_rows", detail)
+    if empty:
+        detail = f"表头右侧有 {empty} 个空单元格（只有格式、没有列名），已忽略"
+        artefacts.add("trailing_empty_columns", detail)
 
     def items() -> Iterator[Item | Reject]:
         blank = 0

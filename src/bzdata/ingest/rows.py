@@ -135,11 +135,19 @@ def undecodable(
     return Reject(number, clip(text), reason)
 
 
-def decoded_lines(path: Path, codec: str, label: str, headers: list[str]) -> Iterator:
+def decoded_lines(
+    path: Path, codec: str, label: str, headers: list[str], padding: int = 0
+) -> Iterator:
     """Yield `(line number, text)` per physical line, or a Reject for a line that will not
-    decode. Splitting bytes at b"\\n" is safe: no UTF-8 or GB18030 multi-byte char contains it."""
+    decode; the last `padding` bytes (NULs) are not read. Splitting bytes at b"\\n" is safe: no
+    UTF-8 or GB18030 multi-byte char contains it."""
+    left = path.stat().st_size - padding
     with open(path, "rb") as f:
         for number, raw in enumerate(f, start=1):
+            if left <= 0:
+                break
+            raw = raw[:left]
+            left -= len(raw)
             try:
                 yield number, raw.decode(codec)
             except UnicodeDecodeError as exc:
@@ -297,13 +305,17 @@ def footers(items: Iterator, width: int, artefacts: Artefacts) -> Iterator:
                     break
                 start -= 1
             if start < rows:
-                yield from held
-                held = []
                 if start:
+                    # Held lines before the chunk's last record are no footers; those after it
+                    # (the fast reader yields a block's rejects first) still may be.
+                    last = int(item.lines[start - 1])
+                    yield from (i for i in held if _line(i) < last)
+                    held = [i for i in held if _line(i) > last]
                     yield Chunk(item.lines[:start], item.table.slice(0, start))
                 for offset in range(start, rows):
                     values = [item.table.column(c)[offset].as_py() for c in range(width)]
                     held.append((int(item.lines[offset]), values))
+                held.sort(key=_line)
                 continue
         elif len(held) < FOOTER_MAX_LINES and _is_footer(item, width):
             held.append(item)
