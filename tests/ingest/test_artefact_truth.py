@@ -56,6 +56,8 @@ def _cases():
             yield ds.id, (kind,)
         others = [k for k in kinds if k not in ("cut", "unterminated_last_line", "footer_rows")]
         yield ds.id, (*others, "cut") if "cut" in kinds else tuple(others)
+        if ds.delivery.format == "csv":  # CR line ends in UTF-16, which mixed line ends preclude
+            yield ds.id, ("utf16", "cr_line_ends", "nul_padding", "unterminated_last_line")
 
 
 @pytest.fixture(scope="module")

@@ -56,7 +56,9 @@ def detect(path: Path, declared: str | None = None) -> Encoding:
     if utf16 is not None:
         if (path.stat().st_size - padding) % 2:
             padding -= 1  # the high byte of a UTF-16-LE character (e.g. of the last LF) is 0
-        return Encoding(utf16.label, utf16.codec, utf16.bom, padding)
+        text = sample.decode(utf16.codec, errors="ignore")
+        cr_only = "\r" in text and "\n" not in text
+        return Encoding(utf16.label, utf16.codec, utf16.bom, padding, cr_only)
     if sample.startswith(BOM):
         return _with(Encoding("utf-8-sig", "utf-8-sig"), sample, padding)
     lines = sample.split(b"\n")
