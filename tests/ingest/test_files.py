@@ -428,3 +428,15 @@ def test_file_breaking_midway_is_quarantined_whole(drop, ingest, raw, rejects, m
     assert (row["status"], row["rows_read"]) == ("quarantined", 0)
     assert "读到第 5 条记录附近时出错：ValueError: zip 成员损坏" in row["reason"]
     assert raw(BIRTH).num_rows == 0 and rejects(BIRTH) == []
+
+
+def test_long_ingest_reports_rows_rate_and_time_left(drop, ingest, monkeypatch, capsys):
+    from bzdata import progress
+
+    monkeypatch.delenv("BZDATA_QUIET", raising=False)
+    monkeypatch.setattr(progress, "PLAIN_INTERVAL_SECONDS", 0.0)  # report at every record
+    drop(BIRTH, _csv(HEADER, *GOOD))
+    ingest(BIRTH)
+    lines = [line for line in capsys.readouterr().err.splitlines() if "出生医学证明_202301" in line]
+    assert any("已处理 2 行，每秒" in line and "预计还需" in line for line in lines), lines
+    assert lines[-1].endswith("秒") and "完成 3 行" in lines[-1]

@@ -91,6 +91,7 @@ def _open(
     path: Path, ds: Dataset, name: str, label: str, codec: str, artefacts: Artefacts, temp: bool
 ) -> Opened:
     ctx = _Context(delimiter=_delimiter(path, codec))
+    ctx.position[1] = path.stat().st_size
     if ctx.delimiter == "\t":
         artefacts.add("tab_separated", "以制表符分隔（Excel“Unicode 文本”等导出格式）")
     items = _items(path, codec, label, ctx, artefacts, temp)
@@ -137,7 +138,9 @@ def _open(
         artefacts.add("trailing_empty_columns", detail)
     ctx.headers.extend(match.headers)
     records = _counted(items, ctx, artefacts)
-    return Opened(label, match, records, empty_is_null=True, artefacts=artefacts)
+    return Opened(
+        label, match, records, empty_is_null=True, artefacts=artefacts, position=ctx.position
+    )
 
 
 class _Context:
@@ -150,6 +153,7 @@ class _Context:
         self.extra_empty = 0  # records with empty fields past the last named column
         self.blank = 0  # records of empty fields only
         self.formula = 0  # ="…" values unwrapped
+        self.position = [0, 0]  # bytes handed to the parser, file size (for progress)
 
 
 def _counted(items: Iterator, ctx: _Context, artefacts: Artefacts) -> Iterator:
@@ -317,7 +321,7 @@ class _Feed:
 def _items(
     path: Path, codec: str, label: str, ctx: _Context, artefacts: Artefacts, temp: bool
 ) -> Iterator:
-    blocks = _blocks(path)
+    blocks = _measured(_blocks(path), ctx.position)
     headers = ctx.headers
 
     def refill() -> list | None:
@@ -338,6 +342,12 @@ def _items(
     finally:
         if temp:
             path.unlink(missing_ok=True)
+
+
+def _measured(blocks: Iterator[Block], position: list[int]) -> Iterator[Block]:
+    for block in blocks:
+        position[0] += len(block[1])
+        yield block
 
 
 def _records(reader: Iterator[list[str]], feed: _Feed, ctx: _Context) -> Iterator:

@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from bzdata import progress
 from bzdata.ingest import manifest as mf
 from bzdata.ingest.paths import Paths
 from bzdata.ingest.publish import publish_dir, remove_dir, staging_dir, sweep, write_parquet
@@ -242,7 +243,10 @@ def _load_file(run: _Run, path: Path, name: str, batch_id: str) -> dict:
     writer = _PartWriter(part, run, opened.match.positions, batch_id, name, opened.empty_is_null)
     accepted = rejected = 0
     items = opened.items
+    size = opened.position[1] if opened.position else None
+    meter = progress.Meter(f"汇聚 {name}", size)
     while True:
+        meter.update(accepted + rejected, opened.position[0] if opened.position else None)
         try:
             item = next(items, None)
         except AssertionError:
@@ -279,6 +283,7 @@ def _load_file(run: _Run, path: Path, name: str, batch_id: str) -> dict:
             writer.add(*item)
             accepted += 1
     writer.close()
+    meter.finish(accepted + rejected)
     run.parts += 1
     notes = []
     declared = run.ds.delivery.encoding

@@ -148,7 +148,8 @@ def _open_jsonl(
     artefacts = Artefacts()
     if padding:
         artefacts.add("nul_padding", f"文件末尾有 {padding} 个 NUL 填充字节，不是内容，已忽略")
-    lines = decoded_lines(path, codec, label, headers, padding)
+    position = [0, path.stat().st_size]
+    lines = decoded_lines(path, codec, label, headers, padding, position)
     records = _json_records(lines, name, artefacts)
     leading: list[Reject] = []
     first = next(records, None)
@@ -180,7 +181,9 @@ def _open_jsonl(
                 match.add_keys([k for k in obj if k not in known])
             yield line, [_json_value(obj.get(k)) for k in keys]
 
-    return Opened(label, match, items(), empty_is_null=False, artefacts=artefacts)
+    return Opened(
+        label, match, items(), empty_is_null=False, artefacts=artefacts, position=position
+    )
 
 
 # ---------------------------------------------------------------------------- XLSX

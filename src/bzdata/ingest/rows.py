@@ -108,6 +108,8 @@ class Opened:
     items: Iterator[Item | Chunk | Reject]
     empty_is_null: bool  # CSV cannot tell an empty field from a missing value
     artefacts: Artefacts = field(default_factory=Artefacts)
+    # Bytes of the file read so far and its size, for progress; None where unknown (XLSX).
+    position: list[int] | None = None
 
 
 def clip(text: str, limit: int = RAW_TEXT_LIMIT) -> str:
@@ -136,7 +138,12 @@ def undecodable(
 
 
 def decoded_lines(
-    path: Path, codec: str, label: str, headers: list[str], padding: int = 0
+    path: Path,
+    codec: str,
+    label: str,
+    headers: list[str],
+    padding: int = 0,
+    position: list[int] | None = None,
 ) -> Iterator:
     """Yield `(line number, text)` per physical line, or a Reject for a line that will not
     decode; the last `padding` bytes (NULs) are not read. Splitting bytes at b"\\n" is safe: no
@@ -148,6 +155,8 @@ def decoded_lines(
                 break
             raw = raw[:left]
             left -= len(raw)
+            if position is not None:
+                position[0] += len(raw)
             try:
                 yield number, raw.decode(codec)
             except UnicodeDecodeError as exc:
