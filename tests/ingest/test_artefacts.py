@@ -158,3 +158,53 @@ def test_xlsx_id_stored_as_a_number_is_rejected_and_formatting_past_the_data_ski
     assert bad["line"] == 3 and "第 3 行第 1 列（身份证号码）是数值" in bad["reason"]
     assert "15 位有效数字" in bad["reason"]
     assert "blank_rows" in _kinds(row)
+
+
+def _mixed_workbook(path, empty_text: bool) -> None:
+    """Leading zeros, X, OOXML escapes, real Excel dates and numbers, 30 rows."""
+    from datetime import date
+
+    ds = load_registry().dataset("mzj_shjz")
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    dates = book.add_format({"num_format": "yyyy-mm-dd"})
+    sheet.merge_range(0, 0, 0, 6, "社会救助对象信息（2023年01月）")
+    for c, h in enumerate(ds.headers):
+        sheet.write_string(1, c, h)
+    for r in range(2, 32):
+        sheet.write_string(r, 0, f"0371621195911281{r:02d}"[:17] + "X")
+        sheet.write_string(r, 1, "_x0041_王" if r % 2 else "王兰清")
+        sheet.write_string(r, 2, "371621")
+        sheet.write_number(r, 3, 18624829000 + r)
+        sheet.write_string(r, 4, "" if empty_text and r == 5 else "1")
+        sheet.write_number(r, 5, 606.5)
+        sheet.write_datetime(r, 6, date(2020, 3, r - 1), dates)
+    book.close()
+
+
+@pytest.mark.parametrize("empty_text", [False, True])
+def test_xlsx_fast_reader_gives_exactly_what_openpyxl_gives(
+    drop, ingest, raw, monkeypatch, empty_text
+):
+    from bzdata.ingest import readers
+
+    path = drop("mzj_shjz", b"")
+    _mixed_workbook(path, empty_text)
+    used = []
+    real = readers._calamine_rows
+    monkeypatch.setattr(readers, "_calamine_rows", lambda p: used.append(real(p)) or used[-1])
+    ingest("mzj_shjz")
+    fast = raw("mzj_shjz")
+    assert (used[0] is None) == empty_text  # an empty text cell needs openpyxl
+    monkeypatch.setattr(readers, "_calamine_rows", lambda p: None)
+    ingest("mzj_shjz")
+    slow = raw("mzj_shjz")
+    assert fast.equals(slow)
+    assert fast.column("citizen_id")[0].as_py() == "03716211959112810X"  # zero and X kept
+    # xlsxwriter stores "_x0041_" unescaped, so Excel shows "A": both readers agree with Excel
+    assert fast.column("person_name").to_pylist()[:2] == ["王兰清", "A王"]
+    assert fast.column("mobile")[0].as_py() == "18624829002"
+    assert fast.column("relief_amount")[0].as_py() == "606.5"
+    assert fast.column("relief_start_date")[0].as_py() == "2020-03-01"  # a real Excel date
+    if empty_text:
+        assert fast.column("relief_type").to_pylist()[3] == ""

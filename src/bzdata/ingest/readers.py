@@ -222,10 +222,84 @@ def _merged_ranges(path: Path) -> list[tuple[tuple[int, int], tuple[int, int]]]:
         return []
 
 
+# An empty text element in a workbook part: a cell (or shared string) holding "" rather than
+# nothing. Rich-text runs may match too; that only costs the slower reader.
+_EMPTY_TEXT = re.compile(rb"<(?:\w+:)?t(?:\s[^>]*)?(?:/>|></(?:\w+:)?t>)|<v\s*/>|<v></v>")
+
+
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]+\d+(?::([A-Z]+)(\d+))?"')
+
+
+def _sheet_size(path: Path) -> tuple[int, int]:
+    """Rows and columns the first worksheet declares (formatted blank cells included)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive, archive.open("xl/worksheets/sheet1.xml") as part:
+        found = _DIMENSION.search(part.read(4096))
+    if not found or not found.group(1):
+        return 0, 0
+    columns = 0
+    for letter in found.group(1).decode():
+        columns = columns * 26 + ord(letter) - 64
+    return int(found.group(2)), columns
+
+
+def _has_empty_text(path: Path) -> bool:
+    """Whether any worksheet or the shared strings hold an empty text value (streamed)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        for member in archive.namelist():
+            if not (member == "xl/sharedStrings.xml" or member.startswith("xl/worksheets/")):
+                continue
+            with archive.open(member) as part:
+                carry = b""
+                while chunk := part.read(1 << 20):
+                    if _EMPTY_TEXT.search(carry + chunk):
+                        return True
+                    carry = chunk[-64:]
+    return False
+
+
+def _calamine_rows(path: Path):
+    """The first sheet's rows by python-calamine (several times faster than openpyxl), or None
+    where it would be wrong: calamine reads an empty text cell as a blank, so a workbook that
+    holds one is read by openpyxl."""
+    try:
+        if _has_empty_text(path):
+            return None
+        from python_calamine import CalamineWorkbook
+
+        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+        first_row, first_col = sheet.start or (0, 0)
+        cells = sheet.iter_rows()
+    except Exception:  # openpyxl decides whether the file is readable, and says why not
+        return None
+    pad = [None] * first_col
+    try:
+        declared, columns = _sheet_size(path)
+    except (KeyError, OSError):
+        declared, columns = 0, 0
+    del columns  # formatted blank columns are seen in the header rows, read by openpyxl
+
+    def rows():
+        yield from ([] for _ in range(first_row))  # the sheet's range starts below row 1
+        count = first_row
+        for row in cells:
+            count += 1
+            yield pad + [None if v == "" else v for v in row]
+        # calamine leaves out rows of formatted blanks past the data: they are blank rows
+        yield from ([] for _ in range(max(0, declared - count)))
+
+    return rows()
+
+
 def _open_xlsx(path: Path, ds: Dataset, name: str) -> Opened:
-    import openpyxl  # calamine cannot tell an empty text cell from a blank one
+    import openpyxl
 
     try:
+        # openpyxl reads the rows the header may be on: it sees formatted blank cells, which
+        # calamine (the fast reader of the rest, where it is exact) leaves out.
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -233,6 +307,11 @@ def _open_xlsx(path: Path, ds: Dataset, name: str) -> Opened:
         sheet.reset_dimensions()  # some exporters write a wrong sheet size
         rows = sheet.iter_rows(min_row=1, values_only=True)
         top = [list(r) for _, r in zip(range(XLSX_HEADER_SEARCH_ROWS), rows, strict=False)]
+        fast = _calamine_rows(path) if len(top) == XLSX_HEADER_SEARCH_ROWS else None
+        if fast is not None:
+            workbook.close()
+            workbook = None
+            rows = itertools.islice(fast, len(top), None)
     except Exception as exc:
         raise Quarantine(
             f"文件 {name} 不是可读取的 xlsx 工作簿（{type(exc).__name__}: {exc}）",
@@ -246,7 +325,8 @@ def _open_xlsx(path: Path, ds: Dataset, name: str) -> Opened:
         merges = _merged_ranges(path)
         best, header_row = _find_header(ds, top, merges)
     if best is None:
-        workbook.close()
+        if workbook is not None:
+            workbook.close()
         raise Quarantine(
             f"文件 {name} 前 {XLSX_HEADER_SEARCH_ROWS} 行中找不到表头：应有一行含登记的表头"
             f"{'、'.join(ds.headers)}",
@@ -261,7 +341,8 @@ def _open_xlsx(path: Path, ds: Dataset, name: str) -> Opened:
     try:
         match = checked_match(ds, [h or "" for h in header], name, header_row + 1, None)
     except Quarantine:
-        workbook.close()
+        if workbook is not None:
+            workbook.close()
         raise
     width = len(match.headers)
     artefacts = Artefacts()
@@ -299,7 +380,8 @@ def _open_xlsx(path: Path, ds: Dataset, name: str) -> Opened:
                     continue
                 yield number, values[:width] + [None] * (width - len(values))
         finally:
-            workbook.close()
+            if workbook is not None:
+                workbook.close()
         if blank:
             detail = f"工作表中有 {blank} 个空白行（含仅有格式的行），不是记录，已跳过"
             artefacts.add("blank_rows", detail)
