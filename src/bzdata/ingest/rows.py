@@ -210,6 +210,19 @@ def _shape_array(array: pa.Array) -> pa.Array:
     return pc.replace_substring_regex(tail, r"[\x{4e00}-\x{9fff}\x{3400}-\x{4dbf}]", "汉")
 
 
+_LATIN = str.maketrans(
+    "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ", "9" * 10 + "A" * 52
+)
+
+
+def _shape(value: str) -> str:
+    """`_shape_array` for one value, without Arrow (called per record of row readers)."""
+    tail = value[-_ENDING:].translate(_LATIN)
+    return "".join(
+        "汉" if "\u4e00" <= c <= "\u9fff" or "\u3400" <= c <= "\u4dbf" else c for c in tail
+    )
+
+
 class _Profile:
     """Length and ending shapes of one column's non-empty values, over the records so far."""
 
@@ -231,6 +244,16 @@ class _Profile:
             self.endings.update(pc.unique(_shape_array(array)).to_pylist())
             self.irregular = len(self.endings) > TAIL_MAX_ENDINGS
 
+    def add_value(self, value: str | None) -> None:
+        if not value:
+            return
+        self.count += 1
+        if self.shortest is None or len(value) < self.shortest:
+            self.shortest = len(value)
+        if not self.irregular:
+            self.endings.add(_shape(value))
+            self.irregular = len(self.endings) > TAIL_MAX_ENDINGS
+
     def fault(self, value: str) -> str | None:
         """Why `value` looks cut, or None when it has this column's shape."""
         if not value or self.count < TAIL_MIN_RECORDS:
@@ -239,7 +262,7 @@ class _Profile:
             return (
                 f"只有 {len(value)} 个字符，本列其他 {self.count} 个值至少 {self.shortest} 个字符"
             )
-        ending = _shape_array(pa.array([value]))[0].as_py()
+        ending = _shape(value)
         if not self.irregular and ending not in self.endings:
             known = "”“".join(sorted(self.endings))
             return f"结尾形如“{ending}”，本列其他 {self.count} 个值都以“{known}”的形式结尾"
@@ -259,7 +282,7 @@ def judge_tail(items: Iterator, headers: list[str], artefacts: Artefacts, name: 
             yield _judged(item, headers, profile, artefacts, name)
             continue
         elif not isinstance(item, Reject) and headers:
-            profile.add(pa.array([item[1][len(headers) - 1]], pa.string()))
+            profile.add_value(item[1][len(headers) - 1])
         yield item
 
 
@@ -296,8 +319,10 @@ FOOTER_MAX_LINES = 10
 
 
 def _footer_values(values: Sequence[str | None], width: int) -> bool:
-    filled = [v for v in values if v not in (None, "")]
-    return bool(filled) and bool(FOOTER.match(filled[0])) and len(filled) <= max(2, width // 2)
+    first = next((v for v in values if v), None)  # called per record: the cheap test first
+    if first is None or not FOOTER.match(first):
+        return False
+    return sum(1 for v in values if v) <= max(2, width // 2)
 
 
 def footers(items: Iterator, width: int, artefacts: Artefacts) -> Iterator:
