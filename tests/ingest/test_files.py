@@ -438,5 +438,6 @@ def test_long_ingest_reports_rows_rate_and_time_left(drop, ingest, monkeypatch, 
     drop(BIRTH, _csv(HEADER, *GOOD))
     ingest(BIRTH)
     lines = [line for line in capsys.readouterr().err.splitlines() if "出生医学证明_202301" in line]
-    assert any("已处理 2 行，每秒" in line and "预计还需" in line for line in lines), lines
+    assert any("已处理 3 行，每秒" in line and "100%，预计还需" in line for line in lines), lines
+    assert "已处理 0 行" in lines[0] and "预计还需" in lines[0]
     assert lines[-1].endswith("秒") and "完成 3 行" in lines[-1]

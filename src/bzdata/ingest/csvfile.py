@@ -225,12 +225,14 @@ _MARK = "bzdata-undecodable"
 codecs.register_error(_MARK, lambda exc: ("\udcff" * (exc.end - exc.start), exc.end))
 
 
-def _blocks(path: Path) -> Iterator[Block]:
-    """Blocks of whole lines: the lines the header may be on alone, then about BLOCK_BYTES at a
-    time."""
+def _blocks(path: Path, headers: list[str]) -> Iterator[Block]:
+    """Blocks of whole lines: one line at a time until the header is known (at most
+    HEADER_SEARCH_LINES), then about BLOCK_BYTES at a time."""
     with open(path, "rb") as f:
         pending, number, carry = f.readline(), 1, b""
         for _ in range(HEADER_SEARCH_LINES - 1):
+            if headers:
+                break
             line = f.readline()
             if not line:
                 break
@@ -321,7 +323,7 @@ class _Feed:
 def _items(
     path: Path, codec: str, label: str, ctx: _Context, artefacts: Artefacts, temp: bool
 ) -> Iterator:
-    blocks = _measured(_blocks(path), ctx.position)
+    blocks = _measured(_blocks(path, ctx.headers), ctx.position)
     headers = ctx.headers
 
     def refill() -> list | None:

@@ -274,11 +274,19 @@ def judge_tail(items: Iterator, headers: list[str], artefacts: Artefacts, name: 
     column's other values (and the manifest says the line was unterminated), or a Reject naming
     line, column and the expected shape when it looks cut."""
     profile = _Profile()
+    last: pa.ChunkedArray | None = None  # of the latest chunk: profiled only if a Tail comes
     for item in items:
         if isinstance(item, Chunk):
             if headers:
-                profile.add(item.table.column(len(headers) - 1).combine_chunks())
+                if last is not None:
+                    profile.add(last.combine_chunks())
+                last = item.table.column(len(headers) - 1)
+                if profile.count >= TAIL_MIN_RECORDS * 100:
+                    last = None  # enough evidence: later chunks cost nothing
         elif isinstance(item, Tail):
+            if last is not None:
+                profile.add(last.combine_chunks())
+                last = None
             yield _judged(item, headers, profile, artefacts, name)
             continue
         elif not isinstance(item, Reject) and headers:
