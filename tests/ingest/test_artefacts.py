@@ -126,10 +126,15 @@ def test_nul_padding_and_cr_only_line_ends(drop, ingest, raw):
     assert {"nul_padding", "cr_line_ends"} <= _kinds(row)
 
 
-def test_mixed_line_ends_load(drop, ingest):
-    text = _text([HEADERS, ROWS[0]]) + _text(ROWS[1:3], end="\r\n") + _text(ROWS[3:4])
+def test_mixed_line_ends_load(drop, ingest, raw):
+    # LF, CRLF, and two records joined by a bare CR (an old Mac editor touched one line).
+    text = _text([HEADERS, ROWS[0]]) + _text(ROWS[1:3], end="\r\n")
+    text += _text(ROWS[3:4], end="\r") + _text(ROWS[4:5])
     drop(BIRTH, text.encode("utf-8"))
-    assert ingest(BIRTH)[0]["rows_accepted"] == 4
+    [row] = ingest(BIRTH)
+    assert (row["rows_accepted"], row["rows_rejected"]) == (5, 0)
+    assert raw(BIRTH).column("_row_number").to_pylist() == [2, 3, 4, 5, 5]
+    assert "mixed_line_ends" in _kinds(row)
 
 
 def test_xlsx_id_stored_as_a_number_is_rejected_and_formatting_past_the_data_skipped(

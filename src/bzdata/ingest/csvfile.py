@@ -153,6 +153,7 @@ class _Context:
         self.extra_empty = 0  # records with empty fields past the last named column
         self.blank = 0  # records of empty fields only
         self.formula = 0  # ="…" values unwrapped
+        self.bare_cr = 0  # lines holding a bare CR line end inside a file of LF line ends
         self.position = [0, 0]  # bytes handed to the parser, file size (for progress)
 
 
@@ -166,6 +167,9 @@ def _counted(items: Iterator, ctx: _Context, artefacts: Artefacts) -> Iterator:
     if ctx.blank:
         detail = f"{ctx.blank} 行只有分隔符、没有任何值（如“,,,,”），不是记录，已跳过"
         artefacts.add("blank_rows", detail)
+    if ctx.bare_cr:
+        detail = f"{ctx.bare_cr} 行中夹有单个回车符（CR）作为行尾，已按换行读取（行号按换行符计）"
+        artefacts.add("mixed_line_ends", detail)
     if ctx.formula:
         artefacts.add(
             "formula_text", f'{ctx.formula} 个值写作 Excel 文本公式（如 ="0123"），已取其中的文本'
@@ -365,6 +369,13 @@ def _records(reader: Iterator[list[str]], feed: _Feed, ctx: _Context) -> Iterato
         except csv.Error as exc:
             yield from feed.drain()
             (number, text), rest = feed.taken[0], feed.taken[1:]
+            body = text.rstrip("\r\n")
+            if "new-line character" in str(exc) and "\r" in body and '"' not in body:
+                # A bare CR ends a line (an old Mac editor touched the file): its parts are
+                # records of their own, on the same numbered line.
+                ctx.bare_cr += 1
+                feed.give_back([(number, part + "\n") for part in body.split("\r")] + rest)
+                continue
             feed.give_back(rest)  # lines after the bad one are read again on their own
             reason = _CSV_ERRORS.get(str(exc), str(exc))
             yield _broken_quote(number, text, headers, reason, ctx.delimiter)
