@@ -52,7 +52,9 @@ def main() -> None:
             "select e.id from entries e join fts on fts.rowid = e.rowid "
             "where e.name like ?1 or fts.pinyin like ?1 or e.doc like ?1 limit 20"
         )
-        print(f"{'查询类别':<8}{'FTS5 p50':>10}{'FTS5 p95':>10}{'LIKE p50':>10}{'LIKE p95':>10}  (ms)")
+        print(
+            f"{'查询类别':<8}{'FTS5 p50':>10}{'FTS5 p95':>10}{'LIKE p50':>10}{'LIKE p95':>10}  (ms)"
+        )
         for label, queries in QUERIES.items():
             fts_times, like_times = [], []
             for _ in range(args.repeat):
