@@ -203,6 +203,7 @@ def run_demo(args: argparse.Namespace) -> int:
     latest = _demo_periods(run)[-1]
     print(f"  晾晒台报告：{work_dir / 'scorecard' / latest / 'report' / 'index.html'}")
     print(f"  问题清单：bzdata quality report --period {latest} --work {work_dir}")
+    print(f"  资源目录检索：bzdata catalog search 人口 --work {work_dir}")
     return 0
 
 
