@@ -29,6 +29,7 @@ FEATURES: tuple[str, ...] = (
     "bzdata.quality.cli",
     "bzdata.scorecard.cli",
     "bzdata.catalog.cli",
+    "bzdata.indicators.cli",
 )
 
 SUBCOMMAND_METAVAR = "<子命令>"
