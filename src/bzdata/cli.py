@@ -28,6 +28,7 @@ FEATURES: tuple[str, ...] = (
     "bzdata.orchestration.cli",
     "bzdata.quality.cli",
     "bzdata.scorecard.cli",
+    "bzdata.portal.cli",
 )
 
 SUBCOMMAND_METAVAR = "<子命令>"
@@ -178,9 +179,20 @@ def _demo_pipeline(run: DemoRun) -> None:
         print(f"  {period}：{'、'.join(d.dag_id for d in report.dags)} 完成")
 
 
+def _demo_publish(run: DemoRun) -> None:
+    # The portal reads only published snapshots; the pipeline publishes each period at its end.
+    from bzdata import snapshot
+
+    if snapshot.current(run.work_dir) is None or (
+        snapshot.current(run.work_dir).period != _demo_periods(run)[-1]
+    ):
+        snapshot.publish(run.work_dir, _demo_periods(run)[-1])
+
+
 DEMO_STEPS: tuple[DemoStep, ...] = (
     DemoStep("生成合成滨州数据", _demo_synth),
     DemoStep("逐月运行汇聚、治理、校核与晾晒（Airflow）", _demo_pipeline),
+    DemoStep("发布门户快照", _demo_publish),
 )
 
 
@@ -202,6 +214,8 @@ def run_demo(args: argparse.Namespace) -> int:
     latest = _demo_periods(run)[-1]
     print(f"  晾晒台报告：{work_dir / 'scorecard' / latest / 'report' / 'index.html'}")
     print(f"  问题清单：bzdata quality report --period {latest} --work {work_dir}")
+    print(f"  门户：运行 bzdata serve --work {work_dir}，然后在浏览器打开 http://127.0.0.1:8000/")
+    print(f"  部门账号：bzdata portal user add <用户名> --dept <部门代码> --work {work_dir}")
     return 0
 
 

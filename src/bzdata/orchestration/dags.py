@@ -131,9 +131,11 @@ def build_scorecard(logical_date: datetime | None, run_id: str) -> dict[str, Any
     """The 数据晾晒台 of the run's period."""
     from bzdata import config
     from bzdata.scorecard import build_scorecard as build
+    from bzdata.snapshot import publish_task
 
     _, period = _run_moment(logical_date)
     folder = build(config.settings().work_dir, period)
+    publish_task(config.settings().work_dir, period)  # the portal switches to it
     return {"period": period, "folder": str(folder)}
 
 
