@@ -62,3 +62,52 @@ def portal_city(tmp_path_factory: pytest.TempPathFactory) -> PortalCity:
     snapshot.publish(work, PERIODS[0])
     build_scorecard(work, PERIODS[1], png=False)
     return PortalCity(work, PERIODS)
+
+
+@dataclass
+class Served:
+    url: str
+    server: object
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def served(portal_city: PortalCity):
+    """The portal on a loopback port, served by uvicorn in a thread for the whole session."""
+    import contextlib
+    import threading
+    import time
+
+    import uvicorn
+
+    from bzdata.portal import accounts as acc
+    from bzdata.portal.app import create_app
+
+    store = acc.Accounts(portal_city.work)
+    for user, dept in (("gaj_web", "gaj"), ("wjw_web", "wjw")):
+        with contextlib.suppress(acc.AccountError):
+            store.add(user, dept, PASSWORD)
+    port = _free_port()
+    config = uvicorn.Config(
+        create_app(portal_city.work, rate_limit=10_000),
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    yield Served(f"http://127.0.0.1:{port}", server)
+    server.should_exit = True
+    thread.join(timeout=10)
