@@ -180,13 +180,18 @@ def _demo_pipeline(run: DemoRun) -> None:
 
 
 def _demo_publish(run: DemoRun) -> None:
-    # The portal reads only published snapshots; the pipeline publishes each period at its end.
+    # Each period's DAG publishes a portal snapshot as its last step; this covers a pipeline
+    # whose last DAG did not reach it (nothing to publish without the period's scorecard).
     from bzdata import snapshot
 
-    if snapshot.current(run.work_dir) is None or (
-        snapshot.current(run.work_dir).period != _demo_periods(run)[-1]
-    ):
-        snapshot.publish(run.work_dir, _demo_periods(run)[-1])
+    latest = _demo_periods(run)[-1]
+    published = snapshot.current(run.work_dir)
+    if published is not None and published.period == latest:
+        return
+    try:
+        snapshot.publish(run.work_dir, latest)
+    except snapshot.SnapshotError as exc:
+        print(f"  未发布门户快照：{exc}", file=sys.stderr)
 
 
 DEMO_STEPS: tuple[DemoStep, ...] = (
@@ -214,8 +219,17 @@ def run_demo(args: argparse.Namespace) -> int:
     latest = _demo_periods(run)[-1]
     print(f"  晾晒台报告：{work_dir / 'scorecard' / latest / 'report' / 'index.html'}")
     print(f"  问题清单：bzdata quality report --period {latest} --work {work_dir}")
-    print(f"  门户：运行 bzdata serve --work {work_dir}，然后在浏览器打开 http://127.0.0.1:8000/")
-    print(f"  部门账号：bzdata portal user add <用户名> --dept <部门代码> --work {work_dir}")
+    from bzdata import snapshot
+
+    if snapshot.current(work_dir) is not None:
+        print(
+            f"  门户：运行 .venv/bin/bzdata serve --work {work_dir}，"
+            "然后在浏览器打开 http://127.0.0.1:8000/"
+        )
+        print(
+            "  部门账号：.venv/bin/bzdata portal user add <用户名> --dept <部门代码> "
+            f"--work {work_dir}"
+        )
     return 0
 
 
