@@ -4,6 +4,7 @@ shows the new period after the switch."""
 from __future__ import annotations
 
 import threading
+import time
 
 import httpx
 
@@ -27,6 +28,9 @@ def test_requests_during_publish_succeed_then_new_period_shows(portal_city, serv
     workers = [threading.Thread(target=hammer) for _ in range(3)]
     for w in workers:
         w.start()
+    deadline = time.monotonic() + 30
+    while len(seen) < 3 and time.monotonic() < deadline:  # the old snapshot is being served
+        time.sleep(0.01)
     snap = snapshot.publish(portal_city.work, new)
     after = httpx.get(served.url + "/scorecard", timeout=10)
     stop.set()

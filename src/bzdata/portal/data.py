@@ -8,6 +8,7 @@ text can reach a file (read_text, read_csv) or change a setting.
 from __future__ import annotations
 
 import json
+import os
 import threading
 from functools import cached_property
 from pathlib import Path
@@ -114,13 +115,20 @@ class Published:
     def __init__(self, work_dir: Path | str) -> None:
         self.work = Path(work_dir)
         self._view: SnapshotView | None = None
+        self._target: str | None = None
         self._lock = threading.Lock()
 
     def view(self) -> SnapshotView | None:
-        snap = snapshot.current(self.work)
-        if snap is None:
+        try:  # one readlink per request; the manifest is read only when the pointer moved
+            target = os.readlink(snapshot.root(self.work) / snapshot.POINTER)
+        except OSError:
             return self._view
         with self._lock:
-            if self._view is None or self._view.snap.path != snap.path:
+            if self._view is not None and self._target == target:
+                return self._view
+            snap = snapshot.current(self.work)
+            if snap is not None:
+                # the pointer's text as publish writes it, so a switch in between is seen next time
                 self._view = SnapshotView(snap)
+                self._target = str(Path(snapshot.SNAPSHOTS) / snap.path.name)
             return self._view
