@@ -11,132 +11,88 @@ import json
 import os
 import socket
 import subprocess
-import time
 import urllib.request
+from collections import Counter
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from bzdata.catalog.model import Entry, FieldInfo, LineageEdge, QualitySummary
+from bzdata.catalog.openmetadata.backend import PUBLISHER, build_document
+
 ROOT = Path(__file__).resolve().parents[3]
 OM_PYTHON = ROOT / ".venv-om" / "bin" / "python"
 SVC = "bzdata_warehouse"
-SCHEMA = f"{SVC}.warehouse.base"
+
+
+def _entries() -> tuple[list[Entry], list[LineageEdge]]:
+    """A small catalogue in the shared model: one registry dataset, raw → staging → 基础库."""
+    ident = FieldInfo("id_number", "公民身份号码", "VARCHAR", personal=True, security_level="L3")
+    region = FieldInfo("region_code", "行政区划代码", "VARCHAR", element="DE0001")
+    common = {
+        "provider": "gaj",
+        "provider_name": "滨州市公安局",
+        "update_cycle": "每月",
+        "share": "有条件共享",
+        "open": "不予开放",
+        "resource_code": "371600-GAJ-0001",
+    }
+    entries = [
+        Entry(
+            "ds:gaj.population",
+            "dataset",
+            "资源目录",
+            "户籍人口信息",
+            "户籍人口明细",
+            **common,
+            fields=(ident, region),
+        ),
+        Entry(
+            "raw:gaj.population",
+            "raw",
+            "原始区",
+            "户籍人口（原始）",
+            **common,
+            fields=(ident, region),
+            relation="raw.gaj__population",
+        ),
+        Entry(
+            "model:stg_gaj__population",
+            "model",
+            "staging",
+            "户籍人口（标准化）",
+            **common,
+            fields=(ident, region),
+            relation="staging.stg_gaj__population",
+        ),
+        Entry(
+            "model:base_population",
+            "model",
+            "基础库",
+            "人口基础库",
+            "全市人口基础库",
+            provider="dsj",
+            provider_name="滨州市大数据局",
+            share="无条件共享",
+            security_level="L2",
+            fields=(ident, region, FieldInfo("population", "人口数", "BIGINT")),
+            relation="base.base_population",
+            quality=QualitySummary("2023-01", {"完整性": 1.0, "规范性": 0.998}, 4, 1),
+        ),
+    ]
+    edges = [
+        LineageEdge("raw:gaj.population", "model:stg_gaj__population"),
+        LineageEdge("raw:gaj.population", "model:stg_gaj__population", "id_number", "id_number"),
+        LineageEdge(
+            "model:stg_gaj__population", "model:base_population", "region_code", "region_code"
+        ),
+    ]
+    return entries, edges
 
 
 def _doc() -> dict:
-    def col(name, dtype, desc, **tags):
-        return {"name": name, "dataType": dtype, "description": desc, "tags": tags}
-
-    tables = [
-        {
-            "name": "raw_gaj__population",
-            "displayName": "户籍人口（原始）",
-            "owner": "gaj",
-            "description": "公安局报送的户籍人口明细",
-            "tags": {"共享属性": "有条件共享"},
-            "extension": {"resourceCode": "371600-GAJ-0001", "updateCycle": "每月"},
-            "columns": [
-                col("id_number", "VARCHAR", "公民身份号码", 安全级别="L3"),
-                col("name", "VARCHAR", "姓名", 安全级别="L3"),
-                col("region_code", "VARCHAR", "行政区划代码"),
-            ],
-        },
-        {
-            "name": "base_population",
-            "displayName": "人口基础库",
-            "owner": "dsj",
-            "description": "全市人口基础库",
-            "tags": {"共享属性": "无条件共享", "开放属性": "不予开放"},
-            "extension": {"resourceCode": "371600-DSJ-0001", "updateCycle": "每月"},
-            "columns": [
-                col("id_number", "VARCHAR", "公民身份号码（脱敏）"),
-                col("region_code", "VARCHAR", "行政区划代码"),
-                col("population", "BIGINT", "人口数"),
-            ],
-        },
-    ]
-    return {
-        "teams": [
-            {"name": "gaj", "displayName": "滨州市公安局"},
-            {"name": "dsj", "displayName": "滨州市大数据局"},
-        ],
-        "custom_properties": [
-            {
-                "name": "resourceCode",
-                "displayName": "资源标识符",
-                "description": "GB/T 21063 标识符",
-            },
-            {
-                "name": "updateCycle",
-                "displayName": "更新周期",
-                "description": "GB/T 21063 更新周期",
-            },
-        ],
-        "classifications": [
-            {
-                "name": "共享属性",
-                "description": "GB/T 21063 共享属性",
-                "tags": [
-                    {"name": v, "description": v} for v in ("无条件共享", "有条件共享", "不予共享")
-                ],
-            },
-            {
-                "name": "开放属性",
-                "description": "GB/T 21063 开放属性",
-                "tags": [
-                    {"name": v, "description": v} for v in ("无条件开放", "有条件开放", "不予开放")
-                ],
-            },
-            {
-                "name": "安全级别",
-                "description": "数据安全级别",
-                "tags": [{"name": v, "description": v} for v in ("L1", "L2", "L3")],
-            },
-        ],
-        "service": {"name": SVC, "displayName": "滨州数据仓库", "description": "DuckDB 数据仓库"},
-        "databases": [
-            {
-                "name": "warehouse",
-                "schemas": [{"name": "base", "description": "基础库", "tables": tables}],
-            }
-        ],
-        "lineage": [
-            {
-                "from": f"{SCHEMA}.raw_gaj__population",
-                "to": f"{SCHEMA}.base_population",
-                "columns": [
-                    {"from": ["id_number"], "to": "id_number"},
-                    {"from": ["region_code"], "to": "region_code"},
-                ],
-            }
-        ],
-        "test_definitions": [
-            {
-                "name": "bzdataNotNull",
-                "displayName": "非空（完整性）",
-                "description": "GB/T 36344 完整性：值不得为空",
-                "entityType": "COLUMN",
-                "dimension": "Completeness",
-            }
-        ],
-        "test_cases": [
-            {
-                "name": "id_number_not_null",
-                "table": f"{SCHEMA}.base_population",
-                "column": "id_number",
-                "testDefinition": "bzdataNotNull",
-                "results": [
-                    {
-                        "timestamp_ms": 1675209600000,
-                        "status": "Failed",
-                        "passed_rows": 998,
-                        "failed_rows": 2,
-                        "message": "2 条记录为空",
-                    }
-                ],
-            }
-        ],
-    }
+    return build_document(*_entries())
 
 
 @pytest.fixture(scope="module")
@@ -146,9 +102,9 @@ def server():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    env = dict(os.environ)
     proc = subprocess.Popen(
-        [OM_PYTHON, "-m", "bzdata.catalog.openmetadata.contract_server", "--port", str(port)],
+        [OM_PYTHON, str(PUBLISHER.with_name("contract_server.py")), "--port", str(port)],
         env=env,
         stdout=subprocess.PIPE,
         text=True,
@@ -165,12 +121,11 @@ def _get(url: str) -> dict:
 
 
 def _publish(server: str, doc_path: Path, *extra: str) -> dict:
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "BZDATA_OM_TOKEN": "test-token"}
+    env = {**os.environ, "BZDATA_OM_TOKEN": "test-token"}
     out = subprocess.run(
         [
             OM_PYTHON,
-            "-m",
-            "bzdata.catalog.openmetadata.publisher",
+            str(PUBLISHER),
             str(doc_path),
             "--server",
             server,
@@ -186,61 +141,62 @@ def _publish(server: str, doc_path: Path, *extra: str) -> dict:
 
 
 def test_publish_twice_validates_and_second_creates_nothing(server, tmp_path):
-    doc = _doc()
     doc_path = tmp_path / "doc.json"
-    doc_path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+    doc_path.write_text(json.dumps(_doc(), ensure_ascii=False), encoding="utf-8")
 
     _publish(server, doc_path)
     first = _get(f"{server}/v1/contract/log")["data"]
-    errors = [e for e in first if e["status"] >= 400]
-    assert errors == []
-    writes = [e for e in first if e["method"] in ("PUT", "POST")]
-    n_tags = sum(len(c["tags"]) for c in doc["classifications"])
-    n_entities = (
-        len(doc["teams"])
-        + len(doc["classifications"])
-        + n_tags
-        + 1
-        + 1
-        + 1
-        + 2
-        + len(doc["test_definitions"])
-        + len(doc["test_cases"])
+    assert [e for e in first if e["status"] >= 400] == []
+    created = Counter(
+        e["path"].split("/api/v1/")[1].split("/name/")[0] for e in first if e["status"] == 201
     )
-    created = [e for e in writes if e["status"] == 201]
-    assert len(created) == n_entities + len(doc["lineage"]) + 1  # + one test-case result
+    # Counted from the entries above by hand: 2 departments, 3 warehouse relations in 3
+    # schemas, 2 quality dimensions on one table, 2 table-to-table edges, 3+3+4 tags.
+    results = "dataQuality/testCases/testCaseResults/"
+    assert created.pop("teams") == 2
+    assert created.pop("tables") == 3
+    assert created.pop("databaseSchemas") == 3
+    assert created.pop("tags") == 10
+    assert created.pop("dataQuality/testCases") == 2
+    assert created.pop("lineage") == 2
+    assert sum(n for k, n in created.items() if k.startswith(results)) == 2
 
-    table = f"{SCHEMA}.base_population"
+    table = f"{SVC}.warehouse.base.base_population"
     version_before = _get(f"{server}/v1/tables/name/{table}")["version"]
     _publish(server, doc_path)
     second = _get(f"{server}/v1/contract/log")["data"][len(first) :]
     assert [e for e in second if e["status"] >= 400] == []
+    assert len([e for e in second if e["method"] != "GET"]) > 30  # it did publish again
     assert [e for e in second if e["status"] == 201] == []
     assert _get(f"{server}/v1/tables/name/{table}")["version"] == version_before
 
-    lineage = _get(f"{server}/v1/lineage/table/name/{table}?upstreamDepth=1&downstreamDepth=0")
-    raw = _get(f"{server}/v1/tables/name/{SCHEMA}.raw_gaj__population")
-    assert [e["fromEntity"] for e in lineage["upstreamEdges"]] == [raw["id"]]
-    results = _get(
-        f"{server}/v1/dataQuality/testCases/testCaseResults/"
-        f"{table}.id_number.id_number_not_null?startTs=0&endTs={int(time.time() * 1000)}"
-    )
-    assert [(r["testCaseStatus"], r["failedRows"]) for r in results["data"]] == [("Failed", 2)]
+    lineage = _get(f"{server}/v1/lineage/table/name/{table}?upstreamDepth=2&downstreamDepth=0")
+    ids = {
+        t: _get(f"{server}/v1/tables/name/{SVC}.warehouse.{t}")["id"]
+        for t in ("raw.gaj__population", "staging.stg_gaj__population")
+    }
+    edges = {(e["fromEntity"], e["toEntity"]) for e in lineage["upstreamEdges"]}
+    staging = ids["staging.stg_gaj__population"]
+    assert edges == {(ids["raw.gaj__population"], staging), (staging, lineage["entity"]["id"])}
+    read = _get(f"{server}/v1/{results}{table}.bzdata_conformity?startTs=0&endTs={2**50}")
+    assert [(r["testCaseStatus"], r["timestamp"]) for r in read["data"]] == [
+        ("Failed", 1675209599000)
+    ]  # 2023-01-31 23:59:59 UTC in milliseconds
 
 
 def test_changed_description_bumps_only_that_table(server, tmp_path):
-    doc = _doc()
-    doc["databases"][0]["schemas"][0]["tables"][1]["description"] = "全市人口基础库（修订）"
+    entries, edges = _entries()
+    entries[-1] = replace(entries[-1], abstract="全市人口基础库（修订）")
     doc_path = tmp_path / "doc.json"
-    doc_path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
-    before = {
-        t: _get(f"{server}/v1/tables/name/{SCHEMA}.{t}")["version"]
-        for t in ("raw_gaj__population", "base_population")
-    }
+    doc_path.write_text(
+        json.dumps(build_document(entries, edges), ensure_ascii=False), encoding="utf-8"
+    )
+    names = ("staging.stg_gaj__population", "base.base_population")
+    before = {t: _get(f"{server}/v1/tables/name/{SVC}.warehouse.{t}")["version"] for t in names}
     _publish(server, doc_path)
-    after = {t: _get(f"{server}/v1/tables/name/{SCHEMA}.{t}")["version"] for t in before}
-    assert after["raw_gaj__population"] == before["raw_gaj__population"]
-    assert after["base_population"] == pytest.approx(before["base_population"] + 0.1)
+    after = {t: _get(f"{server}/v1/tables/name/{SVC}.warehouse.{t}")["version"] for t in names}
+    assert after[names[0]] == before[names[0]]
+    assert after[names[1]] == pytest.approx(before[names[1]] + 0.1)
 
 
 def test_unknown_field_is_rejected(server):

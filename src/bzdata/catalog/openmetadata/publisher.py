@@ -359,15 +359,15 @@ def publish(doc: dict[str, Any], sink: Sink) -> Counter[str]:
         )
         fqn = case["table"] + (f".{quote_name(case['column'])}" if case.get("column") else "")
         for result in case.get("results", []):
+            values = [{"name": "passRate", "value": str(result["pass_rate"])}]
             sink.add_result(
                 f"{fqn}.{quote_name(case['name'])}",
                 CreateTestCaseResult(
                     timestamp=result["timestamp_ms"],
                     testCaseStatus=result["status"],
                     result=result.get("message"),
-                    testResultValue=[{"name": "failedRows", "value": str(result["failed_rows"])}],
-                    passedRows=result["passed_rows"],
-                    failedRows=result["failed_rows"],
+                    testResultValue=values,
+                    passedRowsPercentage=round(result["pass_rate"] * 100, 4),
                 ),
             )
     return sink.counts
