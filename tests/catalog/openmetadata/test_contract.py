@@ -221,3 +221,21 @@ def test_dry_run_writes_every_request_body(tmp_path):
     assert "testSuite" not in case["body"]
     result = next(b for b in bodies if "testCaseResults" in b["path"])
     assert result["body"]["timestamp"] > 10**12
+
+
+def test_failed_publish_is_reported_not_raised(tmp_path, monkeypatch):
+    from bzdata.catalog.openmetadata.task import publish_task
+    from bzdata.catalog.store import catalogue_path, write_catalogue
+
+    write_catalogue(catalogue_path(tmp_path), *_entries())
+    with socket.socket() as s:  # a port nobody listens on once this block closes it
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    monkeypatch.setenv("BZDATA_WORK", str(tmp_path))
+    monkeypatch.setenv("BZDATA_OM_SERVER", f"http://127.0.0.1:{dead}/api")
+    monkeypatch.setenv("BZDATA_OM_TOKEN", "test-token")
+    report = publish_task(run_id="manual__1")
+    assert report["status"] == "失败"
+    written = json.loads((tmp_path / "catalog/openmetadata/publish_report.json").read_text())
+    assert written["status"] == "失败"
+    assert catalogue_path(tmp_path).is_file()  # the period's catalogue is untouched
