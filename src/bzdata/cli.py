@@ -28,6 +28,7 @@ FEATURES: tuple[str, ...] = (
     "bzdata.orchestration.cli",
     "bzdata.quality.cli",
     "bzdata.scorecard.cli",
+    "bzdata.catalog.cli",
 )
 
 SUBCOMMAND_METAVAR = "<子命令>"

@@ -32,6 +32,23 @@ FILTERS: dict[str, str] = {
 }
 # bm25 column weights: name, name characters, pinyin, fields, abstract.
 WEIGHTS = (10.0, 4.0, 6.0, 2.0, 1.0)
+# Libraries users come for rank above the intermediate tables built on the way to them.
+LAYER_BOOST: dict[str, float] = {
+    "基础库": 1.6,
+    "主题库": 1.4,
+    "专题库": 1.4,
+    "指标库": 1.3,
+    "资源目录": 1.3,
+    "staging": 0.8,
+    "质量": 0.8,
+    "原始区": 0.7,
+    "中间层": 0.6,
+}
+_BOOST_SQL = (
+    "case e.layer "
+    + " ".join(f"when '{layer}' then {boost}" for layer, boost in LAYER_BOOST.items())
+    + " else 1.0 end"
+)
 
 _SCHEMA = """
 create table entries (
@@ -172,8 +189,8 @@ class EmbeddedCatalogue:
         else:
             weights = ", ".join(str(w) for w in WEIGHTS)
             sql = (
-                f"select e.doc, -bm25(fts, {weights}) as score from fts join entries e "
-                "on e.rowid = fts.rowid where fts match ?"
+                f"select e.doc, -bm25(fts, {weights}) * {_BOOST_SQL} as score "
+                "from fts join entries e on e.rowid = fts.rowid where fts match ?"
                 + "".join(f" and {w}" for w in where)
                 + " order by score desc, e.delivered desc, e.id limit ?"
             )
