@@ -80,4 +80,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     search.add_argument("--limit", type=int, default=10, help="最多返回多少条（默认 10）")
     search.add_argument("--json", action="store_true", help="以 JSON 输出")
     search.set_defaults(func=_search)
+    from bzdata.catalog.openmetadata.cli import add_publish_parser
+
+    add_publish_parser(commands, parents=[work])
     parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])

@@ -28,7 +28,7 @@ SVC = "bzdata_warehouse"
 
 def _entries() -> tuple[list[Entry], list[LineageEdge]]:
     """A small catalogue in the shared model: one registry dataset, raw → staging → 基础库."""
-    ident = FieldInfo("id_number", "公民身份号码", "VARCHAR", personal=True, security_level="L3")
+    ident = FieldInfo("id_number", "公民身份号码", "VARCHAR", personal=True, security_level="重要")
     region = FieldInfo("region_code", "行政区划代码", "VARCHAR", element="DE0001")
     common = {
         "provider": "gaj",
@@ -75,7 +75,7 @@ def _entries() -> tuple[list[Entry], list[LineageEdge]]:
             provider="dsj",
             provider_name="滨州市大数据局",
             share="无条件共享",
-            security_level="L2",
+            security_level="一般",
             fields=(ident, region, FieldInfo("population", "人口数", "BIGINT")),
             relation="base.base_population",
             quality=QualitySummary("2023-01", {"完整性": 1.0, "规范性": 0.998}, 4, 1),
@@ -151,12 +151,12 @@ def test_publish_twice_validates_and_second_creates_nothing(server, tmp_path):
         e["path"].split("/api/v1/")[1].split("/name/")[0] for e in first if e["status"] == 201
     )
     # Counted from the entries above by hand: 2 departments, 3 warehouse relations in 3
-    # schemas, 2 quality dimensions on one table, 2 table-to-table edges, 3+3+4 tags.
+    # schemas, 2 quality dimensions on one table, 2 table-to-table edges, 3+3+3 tags.
     results = "dataQuality/testCases/testCaseResults/"
     assert created.pop("teams") == 2
     assert created.pop("tables") == 3
     assert created.pop("databaseSchemas") == 3
-    assert created.pop("tags") == 10
+    assert created.pop("tags") == 9
     assert created.pop("dataQuality/testCases") == 2
     assert created.pop("lineage") == 2
     assert sum(n for k, n in created.items() if k.startswith(results)) == 2

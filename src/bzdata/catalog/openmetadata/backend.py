@@ -24,7 +24,8 @@ OM_PYTHON = ROOT / ".venv-om" / "bin" / "python"
 PUBLISHER = Path(__file__).with_name("publisher.py")
 SERVICE = "bzdata_warehouse"
 DATABASE = "warehouse"
-SECURITY_LEVELS = ("L1", "L2", "L3", "L4")
+# The registry's levels (bzdata.registry.models.SecurityLevel); any other value found is added.
+SECURITY_LEVELS = ("一般", "重要", "核心")
 
 # GB/T 21063 core fields that have no native OpenMetadata home → table custom properties.
 CUSTOM_PROPERTIES: tuple[tuple[str, str, str], ...] = (
@@ -151,6 +152,11 @@ def build_document(entries: Iterable[Entry], edges: Iterable[LineageEdge]) -> di
                 }
             )
 
+    levels = list(SECURITY_LEVELS)
+    for e in entries:
+        for level in (e.security_level, *(f.security_level for f in e.fields)):
+            if level and level not in levels:
+                levels.append(level)
     return {
         "teams": [{"name": c, "displayName": n} for c, n in sorted(teams.items())],
         "custom_properties": [

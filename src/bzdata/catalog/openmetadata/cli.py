@@ -6,11 +6,13 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 
-def add_publish_parser(catalog_subparsers) -> argparse.ArgumentParser:
+def add_publish_parser(catalog_subparsers, parents=()) -> argparse.ArgumentParser:
     parser = catalog_subparsers.add_parser(
         "publish",
+        parents=list(parents),
         help="发布数据资源目录到 OpenMetadata",
         description="在独立环境 .venv-om 中用 openmetadata-ingestion 发布目录。令牌取自环境变量 "
         "BZDATA_OM_TOKEN 或 Airflow 连接 bzdata_openmetadata，绝不写入仓库。",
@@ -31,7 +33,10 @@ def run(args: argparse.Namespace) -> int:
     from bzdata.catalog.openmetadata.task import publish_work
 
     try:
-        report = publish_work(config.settings().work_dir, server=args.server, dry_run=args.dry_run)
+        work = Path(args.work).expanduser().resolve() if getattr(args, "work", None) else None
+        report = publish_work(
+            work or config.settings().work_dir, server=args.server, dry_run=args.dry_run
+        )
     except (PublishError, FileNotFoundError) as err:
         print(err, file=sys.stderr)
         return 1
