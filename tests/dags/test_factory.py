@@ -145,4 +145,6 @@ def test_a_stage_is_added_in_one_place() -> None:
     monthly = dags["bzdata_collect_monthly"]
     assert monthly.get_task("quality_checks").upstream_task_ids == {"catalogue"}
     assert ("bzdata_collect_monthly", ["catalogue"]) in seen
-    assert "ingest → warehouse → build → quality → scorecard → catalogue → quality" in monthly.doc_md
+    assert (
+        "ingest → warehouse → build → quality → scorecard → catalogue → quality" in monthly.doc_md
+    )

@@ -367,3 +367,22 @@ def build_catalogue(
     entries, edges = collect(work_dir, registry=registry, registered=registered)
     target = write_catalogue(Path(path) if path else catalogue_path(work_dir), entries, edges)
     return BuildSummary(target, len(entries), len(edges), time.monotonic() - start)
+
+
+def demand_store(work_dir: Path | str) -> Path:
+    """Where the work folder keeps its append-only 需求清单 (never rebuilt)."""
+    return Path(work_dir) / "catalog" / "demands"
+
+
+def rebuild_for_period(work_dir: Path | str, period: str) -> dict[str, Any]:
+    """The pipeline's catalogue stage: rebuild the catalogue, then write the period's 需求满足率."""
+    import calendar
+    from datetime import date
+
+    from bzdata.catalog.demand import write_satisfaction
+
+    summary = build_catalogue(work_dir)
+    year, month = int(period[:4]), int(period[5:7])
+    as_of = date(year, month, calendar.monthrange(year, month)[1])
+    rates = write_satisfaction(work_dir, demand_store(work_dir), period, as_of)
+    return {**summary.to_dict(), "period": period, "demand_satisfaction": str(rates)}

@@ -54,6 +54,59 @@ def _search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demand(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from bzdata.catalog import demand as demands
+    from bzdata.catalog.build import demand_store
+    from bzdata.catalog.store import load_catalogue
+
+    store = Path(args.store) if args.store else demand_store(_work(args))
+    try:
+        if args.demand_command == "template":
+            print(f"模板已写入 {demands.write_template(args.out)}")
+            return 0
+        if args.demand_command == "answer":
+            item = demands.answer_demand(
+                store, args.id, args.answer, args.reason, date.fromisoformat(args.date)
+            )
+            print(f"{item.id}：{item.status}（第 {item.version} 版）")
+            return 0
+        if args.demand_command == "list":
+            for item in sorted(demands.load_demands(store).values(), key=lambda d: d.id):
+                if args.dept and item.provider != args.dept:
+                    continue
+                gap = f"（缺 {'、'.join(item.missing_fields)}）" if item.missing_fields else ""
+                print(
+                    f"{item.id} {item.title} → {item.provider} {item.match}{gap} "
+                    f"{item.status} 期限 {item.deadline}"
+                )
+            return 0
+        catalogue = load_catalogue(_work(args))
+        if args.demand_command == "import":
+            filed = demands.import_xlsx(store, catalogue, args.file)
+        else:
+            filed = [
+                demands.file_demand(
+                    store,
+                    catalogue,
+                    title=args.title,
+                    fields=args.fields.replace("，", "、").replace(",", "、").split("、"),
+                    purpose=args.purpose,
+                    requester=args.requester,
+                    provider=args.provider,
+                    filed=date.fromisoformat(args.date),
+                )
+            ]
+    except (demands.DemandError, FileNotFoundError, ValueError) as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 1
+    for item in filed:
+        gap = f"（缺 {'、'.join(item.missing_fields)}）" if item.missing_fields else ""
+        print(f"{item.id} {item.match}{gap} 期限 {item.deadline}")
+    return 0
+
+
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "catalog",
@@ -80,6 +133,30 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     search.add_argument("--limit", type=int, default=10, help="最多返回多少条（默认 10）")
     search.add_argument("--json", action="store_true", help="以 JSON 输出")
     search.set_defaults(func=_search)
+    demand = commands.add_parser("demand", help="需求清单：提出、导入、答复、查看")
+    steps = demand.add_subparsers(title="子命令", dest="demand_command", metavar="<子命令>")
+    store = argparse.ArgumentParser(add_help=False, parents=[work])
+    store.add_argument("--store", help="需求清单存放目录（默认 <工作目录>/catalog/demands）")
+    add = steps.add_parser("add", parents=[store], help="提出一条需求")
+    add.add_argument("--title", required=True, help="所需资源名称")
+    add.add_argument("--fields", required=True, help="所需信息项，用顿号分隔")
+    add.add_argument("--purpose", required=True, help="用途")
+    add.add_argument("--requester", required=True, help="需求方")
+    add.add_argument("--provider", required=True, help="提供部门代码")
+    add.add_argument("--date", required=True, help="提出日期 YYYY-MM-DD")
+    imp = steps.add_parser("import", parents=[store], help="从 XLSX 模板导入需求")
+    imp.add_argument("file", help="填好的需求清单模板（catalog/templates/需求清单模板.xlsx）")
+    ans = steps.add_parser("answer", parents=[store], help="提供部门答复需求")
+    ans.add_argument("id", help="需求编号")
+    ans.add_argument("answer", choices=["同意", "拒绝"], help="同意 或 拒绝")
+    ans.add_argument("--reason", help="拒绝理由（拒绝时必填）")
+    ans.add_argument("--date", required=True, help="答复日期 YYYY-MM-DD")
+    lst = steps.add_parser("list", parents=[store], help="查看需求清单")
+    lst.add_argument("--dept", help="只看该提供部门")
+    tpl = steps.add_parser("template", parents=[store], help="写出空白 XLSX 模板")
+    tpl.add_argument("out", help="输出文件")
+    for sub in (add, imp, ans, lst, tpl):
+        sub.set_defaults(func=_demand)
     from bzdata.catalog.openmetadata.cli import add_publish_parser
 
     add_publish_parser(commands, parents=[work])

@@ -157,15 +157,23 @@ def match_expression(query: str) -> tuple[str | None, bool]:
     return expr or None, False
 
 
+@functools.lru_cache(maxsize=4096)
+def _needles(query: str) -> tuple[str, ...]:
+    """What to mark in a snippet for this query, longest first (segmented once per query)."""
+    return tuple(
+        sorted(
+            {w for w in words(query) if _CJK.search(w)} | set(query.strip().split()),
+            key=len,
+            reverse=True,
+        )
+    )
+
+
 def highlight(text: str, query: str, width: int = 60) -> str:
     """`text` around the first match, matches wrapped in 【】 (plain text, no markup)."""
     if not text:
         return ""
-    needles = sorted(
-        {w for w in words(query) if _CJK.search(w)} | set(query.strip().split()),
-        key=len,
-        reverse=True,
-    )
+    needles = _needles(query)
     needles = [n for n in needles if n and n in text] or [
         c for c in query if _CJK.match(c) and c in text
     ]

@@ -252,9 +252,9 @@ def scorecard_stage(ctx: StageContext, upstream: Sequence[Any]) -> list[Any]:
 
 def _catalogue_callable(logical_date=None, run_id=None) -> dict[str, Any]:
     from bzdata import config
-    from bzdata.catalog.build import build_catalogue
+    from bzdata.catalog.build import rebuild_for_period
 
-    return build_catalogue(config.settings().work_dir).to_dict()
+    return rebuild_for_period(config.settings().work_dir, _run_moment(logical_date)[1])
 
 
 def catalogue_stage(ctx: StageContext, upstream: Sequence[Any]) -> list[Any]:
