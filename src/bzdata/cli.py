@@ -29,6 +29,7 @@ FEATURES: tuple[str, ...] = (
     "bzdata.quality.cli",
     "bzdata.scorecard.cli",
     "bzdata.catalog.cli",
+    "bzdata.indicators.cli",
 )
 
 SUBCOMMAND_METAVAR = "<子命令>"
@@ -203,6 +204,7 @@ def run_demo(args: argparse.Namespace) -> int:
     latest = _demo_periods(run)[-1]
     print(f"  晾晒台报告：{work_dir / 'scorecard' / latest / 'report' / 'index.html'}")
     print(f"  问题清单：bzdata quality report --period {latest} --work {work_dir}")
+    print(f"  资源目录检索：bzdata catalog search 人口 --work {work_dir}")
     return 0
 
 
