@@ -16,7 +16,7 @@ SYSTEM_PACKAGES := $(if $(or $(shell command -v initdb 2>/dev/null),$(wildcard /
 	chromium fonts-noto-cjk
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help setup system-packages demo test lint clean
+.PHONY: help setup om-env system-packages demo test lint clean
 
 help:
 	@echo "make demo    安装并在内置的合成滨州上运行主流程"
@@ -47,11 +47,25 @@ system-packages:
 		$(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q $$missing; \
 	fi
 
-demo: setup
+# The OpenMetadata publisher's own environment (STACK.md: the SDK breaks sqlfluff in .venv).
+# Synced only when the pinned requirements changed since the last sync (hash in the stamp file).
+OM_VENV := .venv-om
+OM_REQUIREMENTS := envs/openmetadata/requirements.txt
+om-env: setup
+	@uv_cmd=uv; [ "$$(uv --version 2>/dev/null | cut -d' ' -f2)" = "$(UV_VERSION)" ] || uv_cmd="python3 -m uv"; \
+	want="$$(sha256sum $(OM_REQUIREMENTS) | cut -d' ' -f1)"; \
+	if [ "$$(cat $(OM_VENV)/.requirements.sha256 2>/dev/null)" != "$$want" ]; then \
+		echo "安装 OpenMetadata 发布环境 $(OM_VENV)…"; \
+		$$uv_cmd venv -q --allow-existing --python $(PYTHON) $(OM_VENV); \
+		$$uv_cmd pip sync -q --python $(OM_VENV)/bin/python $(OM_REQUIREMENTS); \
+		echo "$$want" > $(OM_VENV)/.requirements.sha256; \
+	fi
+
+demo: setup om-env
 	$(VENV)/bin/bzdata demo
 
 # pytest exits 5 when it collects no tests: that is a failure here, never a green run.
-test: setup
+test: setup om-env
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/sqlfluff lint dbt_project/models --disable-progress-bar --nocolor
 	@$(VENV)/bin/python -m pytest -q || { rc=$$?; \

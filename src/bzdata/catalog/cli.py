@@ -157,4 +157,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     tpl.add_argument("out", help="输出文件")
     for sub in (add, imp, ans, lst, tpl):
         sub.set_defaults(func=_demand)
+    from bzdata.catalog.openmetadata.cli import add_publish_parser
+
+    add_publish_parser(commands, parents=[work])
     parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
