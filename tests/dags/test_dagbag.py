@@ -49,6 +49,7 @@ def test_one_ingest_task_per_registry_dataset_then_refresh_then_build(dagbag) ->
             "quality_gate",
             "scorecard",
             "catalogue",
+            "publish_openmetadata",
         }
         assert {item.task_id for item in dag.tasks} == ingest_ids | later
         refresh = dag.get_task("refresh_warehouse")

@@ -116,6 +116,7 @@ def test_a_yearly_dataset_gets_a_yearly_dag() -> None:
         "quality_gate",
         "scorecard",
         "catalogue",
+        "publish_openmetadata",
     ]
     assert dags["bzdata_collect_yearly"].timetable.expression.endswith(" 1 *")
 
@@ -143,8 +144,7 @@ def test_a_stage_is_added_in_one_place() -> None:
 
     dags = build_collect_dags(stages=(*STAGES, Stage("quality", checks)))
     monthly = dags["bzdata_collect_monthly"]
-    assert monthly.get_task("quality_checks").upstream_task_ids == {"catalogue"}
-    assert ("bzdata_collect_monthly", ["catalogue"]) in seen
-    assert (
-        "ingest → warehouse → build → quality → scorecard → catalogue → quality" in monthly.doc_md
-    )
+    assert monthly.get_task("quality_checks").upstream_task_ids == {"publish_openmetadata"}
+    assert ("bzdata_collect_monthly", ["publish_openmetadata"]) in seen
+    order = "ingest → warehouse → build → quality → scorecard → catalogue → openmetadata → quality"
+    assert order in monthly.doc_md

@@ -276,6 +276,25 @@ def catalogue_stage(ctx: StageContext, upstream: Sequence[Any]) -> list[Any]:
     return [rebuild]
 
 
+def _openmetadata_callable(logical_date=None, run_id=None) -> dict[str, Any]:
+    # Imported at run time: the publisher's module pulls in DuckDB, which parsing must not.
+    from bzdata.catalog.openmetadata.task import publish_task
+
+    return publish_task(logical_date=logical_date, run_id=run_id)
+
+
+def openmetadata_stage(ctx: StageContext, upstream: Sequence[Any]) -> list[Any]:
+    """Publish the period's catalogue to OpenMetadata; a failure is reported, never fatal."""
+    publish = task(
+        python_callable=_openmetadata_callable,
+        task_id="publish_openmetadata",
+        doc_md="把数据资源目录发布到 OpenMetadata（未配置时跳过；失败只报告，不影响本期数据）",
+    )()
+    for item in upstream:
+        item >> publish
+    return [publish]
+
+
 # The order of the stages in every collect DAG. Append a stage here to add it to all of them.
 STAGES: tuple[Stage, ...] = (
     Stage("ingest", ingest_stage),
@@ -284,6 +303,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("quality", quality_stage),
     Stage("scorecard", scorecard_stage),
     Stage("catalogue", catalogue_stage),
+    Stage("openmetadata", openmetadata_stage),
 )
 
 

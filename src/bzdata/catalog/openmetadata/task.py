@@ -99,17 +99,3 @@ def publish_task(logical_date=None, run_id=None) -> dict[str, Any]:
         log.error("发布到 OpenMetadata 失败（本期数据不受影响）：%s", err)
         _write_report(work / "catalog" / "openmetadata", report)
         return report
-
-
-def openmetadata_stage(ctx, upstream):
-    """A StageBuilder for bzdata.orchestration.dags.STAGES, appended after the scorecard."""
-    from airflow.sdk import task
-
-    publish = task(
-        python_callable=publish_task,
-        task_id=TASK_ID,
-        doc_md="把数据资源目录发布到 OpenMetadata（失败只报告，不影响本期数据）",
-    )()
-    for item in upstream:
-        item >> publish
-    return [publish]
