@@ -1,6 +1,6 @@
 """Run the compiled suites as one GX checkpoint and keep GX's Data Docs, under <work>/quality/gx.
 
-The file-based GX project holds one SQL datasource on the period's materialised relations
+The GX project holds one SQL datasource on the period's materialised relations
 (<work>/quality/relations.duckdb, written by bzdata.quality.checks, opened read-only through
 bzdata.quality.gx_duckdb), a table asset per dataset and asset, the committed suites
 (expectations/suites), a validation definition binding each pair, and one checkpoint
@@ -80,7 +80,11 @@ def project_dir(work_dir: Path) -> Path:
 
 
 def data_docs_dir(work_dir: Path) -> Path:
-    return project_dir(work_dir) / "gx" / "uncommitted" / "data_docs" / "local_site"
+    return data_docs_dir_of(project_dir(work_dir))
+
+
+def data_docs_dir_of(root: Path) -> Path:
+    return root / "gx" / "uncommitted" / "data_docs" / "local_site"
 
 
 def data_docs_index(work_dir: Path) -> Path:
@@ -103,14 +107,31 @@ def _project(root: Path) -> _Project:
         return found
     disable_telemetry()  # before GX is imported: it reads the switch at import
     import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
 
     import bzdata.quality.gx_expectations  # noqa: F401  (registers the custom expectations)
 
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
-    root.mkdir(parents=True, exist_ok=True)
-    context = gx.get_context(mode="file", project_root_dir=str(root))
-    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    # Suites, validation definitions and the checkpoint are rebuilt from the committed suites,
+    # so they live in memory (GX re-reads and re-checks file-backed ones on every access, ~8 s
+    # a run on the demo); validation results and Data Docs are files, kept across runs.
+    defaults = InMemoryStoreBackendDefaults(init_temp_docs_sites=True)
+    defaults.stores[defaults.validation_results_store_name]["store_backend"] = {
+        "class_name": "TupleFilesystemStoreBackend",
+        "base_directory": str(root / "gx" / "uncommitted" / "validations"),
+    }
+    site = defaults.data_docs_sites[next(iter(defaults.data_docs_sites))]
+    site["store_backend"]["base_directory"] = str(data_docs_dir_of(root))
+    config = DataContextConfig(
+        store_backend_defaults=defaults,
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False),
+    )
+    context = gx.get_context(mode="ephemeral", project_config=config)
     _PROJECTS[root] = project = _Project(context)
     return project
 
@@ -160,9 +181,7 @@ def run_checkpoint(
         if datasource is not None:
             _release(datasource)
     return [
-        _outcome(item)
-        for validation in result.run_results.values()
-        for item in validation.results
+        _outcome(item) for validation in result.run_results.values() for item in validation.results
     ]
 
 
@@ -206,7 +225,9 @@ def _build(context: Any, relations_db: Path, runs: list[AssetRun]) -> None:
             for item in run.suite["expectations"]
         ]
         suite = context.suites.add(
-            gx.ExpectationSuite(name=run.name, expectations=expectations, meta=run.suite.get("meta"))
+            gx.ExpectationSuite(
+                name=run.name, expectations=expectations, meta=run.suite.get("meta")
+            )
         )
         definitions.append(
             context.validation_definitions.add(
