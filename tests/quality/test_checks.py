@@ -208,6 +208,18 @@ def _rules_root(tmp_path: Path, dataset: str, custom: str) -> Path:
 BROKEN = """\
 rules:
   - id: gaj_hjrk.broken
+    name: 正则表达式写错（方括号未闭合）
+    dataset: gaj_hjrk
+    template: regex
+    column: person_name
+    regex: "[A-Z"
+    dimension: 规范性
+    severity: 一般
+    department: gaj
+"""
+BROKEN_SQL = """\
+rules:
+  - id: gaj_hjrk.broken_sql
     name: 引用不存在的列
     dataset: gaj_hjrk
     template: logic
@@ -226,7 +238,7 @@ def test_a_gx_exception_fails_the_run_and_is_never_a_pass_or_fail(quality_city, 
     root = _rules_root(tmp_path, "gaj_hjrk", BROKEN)
     with pytest.raises(QualityError, match="结果不算通过也不算不通过") as caught:
         run_checks(work, city.period, data_docs=False, rules_root=root)
-    assert "no_such_column" in str(caught.value)
+    assert "gaj_hjrk.broken：" in str(caught.value)
     results = {r["rule_id"]: r for r in _read_at(work, outputs.RULE_RESULTS, city.period)}
     broken = [r for r in results.values() if r["error"]]
     assert broken and all(r["unexpected_count"] is None and r["pass_rate"] is None for r in broken)
@@ -235,7 +247,18 @@ def test_a_gx_exception_fails_the_run_and_is_never_a_pass_or_fail(quality_city, 
     # The command line shows the exception and exits 2 (an error, not a data failure).
     argv = ["quality", "check", "--period", city.period, "--work", str(work), "--no-docs"]
     assert cli.main([*argv, "--rules", str(root)]) == 2
+    assert "gaj_hjrk.broken" in capsys.readouterr().err
+
+
+def test_rule_sql_that_cannot_run_is_an_error_naming_it(quality_city, tmp_path, capsys):
+    city = quality_city
+    work = _copy_work(city, tmp_path)
+    shutil.rmtree(work / "lake" / "quality" / outputs.ISSUES)
+    root = _rules_root(tmp_path, "gaj_hjrk", BROKEN_SQL)
+    argv = ["quality", "check", "--period", city.period, "--work", str(work), "--no-docs"]
+    assert cli.main([*argv, "--rules", str(root)]) == 2
     assert "no_such_column" in capsys.readouterr().err
+    assert not outputs.output_file(work, outputs.ISSUES, city.period).exists()
 
 
 def _read_at(work: Path, kind: str, period: str) -> list[dict]:
