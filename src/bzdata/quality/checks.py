@@ -40,7 +40,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from bzdata import progress
+from bzdata import duck, progress
 from bzdata.build.generate import census_model, staging_model
 from bzdata.quality import outputs, relations
 from bzdata.quality.generate import suite_name, suites
@@ -222,7 +222,7 @@ def _connect(db: Path, rel_db: Path | None = None) -> Iterator[Any]:
     if not db.is_file():
         raise QualityError(f"找不到数据仓库 {db}：请先运行汇聚和治理（bzdata build）")
     try:
-        con = duckdb.connect(str(db), read_only=True)
+        con = duck.connect(db, read_only=True)
     except duckdb.Error as exc:
         raise QualityError(f"无法只读打开数据仓库（治理是否仍在写入？）：{exc}") from exc
     try:
@@ -243,7 +243,7 @@ def _materialise(db: Path, plans: list[_Plan], period: str, rel_db: Path) -> Non
     rel_db.parent.mkdir(parents=True, exist_ok=True)
     staging = rel_db.with_name(rel_db.name + ".tmp")
     staging.unlink(missing_ok=True)
-    con = duckdb.connect(str(staging))
+    con = duck.connect(staging, spill=rel_db.parent / "spill")
     try:
         con.execute("set enable_progress_bar = false")
         con.execute(f"attach {lit(str(db))} as warehouse (read_only)")
