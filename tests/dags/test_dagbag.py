@@ -42,7 +42,14 @@ def test_one_ingest_task_per_registry_dataset_then_refresh_then_build(dagbag) ->
     assert sum(len(ids) for ids in expected.values()) == len(load_registry().datasets)
     for dag_id, ingest_ids in expected.items():
         dag = dagbag.dags[dag_id]
-        later = {"refresh_warehouse", "dbt_build", "check_quality", "quality_gate", "scorecard"}
+        later = {
+            "refresh_warehouse",
+            "dbt_build",
+            "check_quality",
+            "quality_gate",
+            "scorecard",
+            "catalogue",
+        }
         assert {item.task_id for item in dag.tasks} == ingest_ids | later
         refresh = dag.get_task("refresh_warehouse")
         assert refresh.upstream_task_ids == ingest_ids

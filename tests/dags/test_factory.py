@@ -115,6 +115,7 @@ def test_a_yearly_dataset_gets_a_yearly_dag() -> None:
         "check_quality",
         "quality_gate",
         "scorecard",
+        "catalogue",
     ]
     assert dags["bzdata_collect_yearly"].timetable.expression.endswith(" 1 *")
 
@@ -142,6 +143,8 @@ def test_a_stage_is_added_in_one_place() -> None:
 
     dags = build_collect_dags(stages=(*STAGES, Stage("quality", checks)))
     monthly = dags["bzdata_collect_monthly"]
-    assert monthly.get_task("quality_checks").upstream_task_ids == {"scorecard"}
-    assert ("bzdata_collect_monthly", ["scorecard"]) in seen
-    assert "ingest → warehouse → build → quality → scorecard → quality" in monthly.doc_md
+    assert monthly.get_task("quality_checks").upstream_task_ids == {"catalogue"}
+    assert ("bzdata_collect_monthly", ["catalogue"]) in seen
+    assert (
+        "ingest → warehouse → build → quality → scorecard → catalogue → quality" in monthly.doc_md
+    )

@@ -250,6 +250,32 @@ def scorecard_stage(ctx: StageContext, upstream: Sequence[Any]) -> list[Any]:
     return [scorecard]
 
 
+def _catalogue_callable(logical_date=None, run_id=None) -> dict[str, Any]:
+    from bzdata import config
+    from bzdata.catalog.build import rebuild_for_period
+    from bzdata.snapshot import publish_task
+
+    work, period = config.settings().work_dir, _run_moment(logical_date)[1]
+    result = rebuild_for_period(work, period)
+    # Last step of the period: the portal switches to a snapshot holding this period's catalogue.
+    publish_task(work, period)
+    return result
+
+
+def catalogue_stage(ctx: StageContext, upstream: Sequence[Any]) -> list[Any]:
+    rebuild = task(
+        python_callable=_catalogue_callable,
+        task_id="catalogue",
+        doc_md=(
+            "公共数据资源目录：从登记册、dbt 产物、报送台账和质量结果重建目录与检索索引，"
+            "然后发布门户读取的快照"
+        ),
+    )()
+    for item in upstream:
+        item >> rebuild
+    return [rebuild]
+
+
 # The order of the stages in every collect DAG. Append a stage here to add it to all of them.
 STAGES: tuple[Stage, ...] = (
     Stage("ingest", ingest_stage),
@@ -257,6 +283,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("build", build_stage),
     Stage("quality", quality_stage),
     Stage("scorecard", scorecard_stage),
+    Stage("catalogue", catalogue_stage),
 )
 
 

@@ -12,6 +12,7 @@ writes, under `out`:
     ledger/<YYYY-MM>/rectifications.parquet    what became of each defect open the month before
     ledger/<YYYY-MM>/files/<dataset>.json      file-level artefacts of a delivery (when enabled)
     synth.json                                 parameters and per-delivery counts
+    catalogue/catalogue.jsonl                  the city's registered 资源目录 (not delivered)
 """
 
 from __future__ import annotations
@@ -117,6 +118,9 @@ def generate(
     _atomic_bytes(
         out / "synth.json", json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True).encode()
     )
+    from bzdata.synth.catalogue import generate_catalogue
+
+    generate_catalogue(out / "catalogue" / "catalogue.jsonl", registry, seed=seed)
     return Summary(out, periods, deliveries, n_defects)
 
 
