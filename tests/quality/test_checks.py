@@ -29,16 +29,23 @@ def _read(city, kind: str, period: str | None = None) -> list[dict]:
     return pq.read_table(outputs.output_file(city.work, kind, period or city.period)).to_pylist()
 
 
-def test_gx_and_sql_list_the_same_failing_records_for_every_rule(quality_city):
+def test_gx_lists_every_failing_row_it_counts_and_each_is_an_issue(quality_city):
+    for period in quality_city.periods:
+        summary = quality_city.summaries[period]
+        assert summary.rules == len(summary.counts) > 300
+        differing = {rule: c for rule, c in summary.counts.items() if c[0] != c[1]}
+        assert differing == {}
+        assert sum(1 for gx, _ in summary.counts.values() if gx) > 100  # enough rules fail
+        results = _read(quality_city, outputs.RULE_RESULTS, period)
+        assert {r["engine"] for r in results} == {"gx"}
+        assert all(r["error"] is None for r in results)
+    # Issues per record rule = rows GX listed (less rows of one record failing twice).
     summary = quality_city.summaries[quality_city.period]
-    assert summary.engine == "gx"
-    assert summary.evaluated == summary.rules == len(summary.counts) > 300
-    differing = {rule: c for rule, c in summary.counts.items() if c[0] != c[1]}
-    assert differing == {}
-    assert sum(1 for gx, _ in summary.counts.values() if gx) > 100  # enough rules that fail
-    results = _read(quality_city, outputs.RULE_RESULTS)
-    assert {r["engine"] for r in results} == {"gx"}
-    assert all(r["error"] is None for r in results)
+    assert summary.evaluated == summary.rules  # by month 3 every rule has data and history
+    issues = Counter(i["rule_id"] for i in _read(quality_city, outputs.ISSUES))
+    for rule_id, (_, listed) in summary.counts.items():
+        assert issues.get(rule_id, 0) <= listed, rule_id
+    assert sum(issues.values()) == summary.issues
 
 
 def test_recall_and_precision_per_defect_kind(quality_city):
@@ -160,13 +167,11 @@ def _copy_work(city, tmp_path: Path) -> Path:
     return work
 
 
-def test_rerun_with_either_engine_writes_the_same_issues(quality_city, tmp_path):
+def test_a_rerun_writes_the_same_issues(quality_city, tmp_path):
     city = quality_city
     work = _copy_work(city, tmp_path)
-    summary = run_checks(work, city.period, engine="sql")
-    assert summary.counts == {
-        r: (None, c[1]) for r, c in city.summaries[city.period].counts.items()
-    }
+    summary = run_checks(work, city.period, data_docs=False)
+    assert summary.counts == city.summaries[city.period].counts
     for kind in (outputs.ISSUES, outputs.ISSUE_STATUS):
         before = pq.read_table(outputs.output_file(city.work, kind, city.period))
         after = pq.read_table(outputs.output_file(work, kind, city.period))
@@ -183,7 +188,7 @@ def test_gx_data_docs_are_generated(quality_city):
 def test_the_warehouse_must_be_built_for_the_period(quality_city, tmp_path):
     work = _copy_work(quality_city, tmp_path)
     with pytest.raises(QualityError, match="bzdata build --period 2023-02"):
-        run_checks(work, "2023-02", engine="sql")
+        run_checks(work, "2023-02", data_docs=False)
 
 
 def _rules_root(tmp_path: Path, dataset: str, custom: str) -> Path:
@@ -203,6 +208,18 @@ def _rules_root(tmp_path: Path, dataset: str, custom: str) -> Path:
 BROKEN = """\
 rules:
   - id: gaj_hjrk.broken
+    name: 正则表达式写错（方括号未闭合）
+    dataset: gaj_hjrk
+    template: regex
+    column: person_name
+    regex: "[A-Z"
+    dimension: 规范性
+    severity: 一般
+    department: gaj
+"""
+BROKEN_SQL = """\
+rules:
+  - id: gaj_hjrk.broken_sql
     name: 引用不存在的列
     dataset: gaj_hjrk
     template: logic
@@ -220,8 +237,8 @@ def test_a_gx_exception_fails_the_run_and_is_never_a_pass_or_fail(quality_city, 
     shutil.rmtree(work / "lake" / "quality" / outputs.ISSUES)
     root = _rules_root(tmp_path, "gaj_hjrk", BROKEN)
     with pytest.raises(QualityError, match="结果不算通过也不算不通过") as caught:
-        run_checks(work, city.period, engine="gx", data_docs=False, rules_root=root)
-    assert "no_such_column" in str(caught.value)
+        run_checks(work, city.period, data_docs=False, rules_root=root)
+    assert "gaj_hjrk.broken：" in str(caught.value)
     results = {r["rule_id"]: r for r in _read_at(work, outputs.RULE_RESULTS, city.period)}
     broken = [r for r in results.values() if r["error"]]
     assert broken and all(r["unexpected_count"] is None and r["pass_rate"] is None for r in broken)
@@ -230,7 +247,18 @@ def test_a_gx_exception_fails_the_run_and_is_never_a_pass_or_fail(quality_city, 
     # The command line shows the exception and exits 2 (an error, not a data failure).
     argv = ["quality", "check", "--period", city.period, "--work", str(work), "--no-docs"]
     assert cli.main([*argv, "--rules", str(root)]) == 2
+    assert "gaj_hjrk.broken" in capsys.readouterr().err
+
+
+def test_rule_sql_that_cannot_run_is_an_error_naming_it(quality_city, tmp_path, capsys):
+    city = quality_city
+    work = _copy_work(city, tmp_path)
+    shutil.rmtree(work / "lake" / "quality" / outputs.ISSUES)
+    root = _rules_root(tmp_path, "gaj_hjrk", BROKEN_SQL)
+    argv = ["quality", "check", "--period", city.period, "--work", str(work), "--no-docs"]
+    assert cli.main([*argv, "--rules", str(root)]) == 2
     assert "no_such_column" in capsys.readouterr().err
+    assert not outputs.output_file(work, outputs.ISSUES, city.period).exists()
 
 
 def _read_at(work: Path, kind: str, period: str) -> list[dict]:
@@ -257,11 +285,18 @@ def test_a_failing_severe_rule_stops_downstream(quality_city, tmp_path):
     assert not quality_city.summaries[period].stop_downstream
     work = _copy_work(quality_city, tmp_path)
     root = _rules_root(tmp_path, "gaj_hjrk", SEVERE)
-    summary = run_checks(work, period, engine="sql", rules_root=root)
+    summary = run_checks(work, period, data_docs=False, rules_root=root)
     assert summary.stop_downstream
     assert summary.blocking == ["gaj_hjrk.name_is_latin"]
+    # Every record fails it: far more than the 200 GX lists by default, all of them listed.
+    counted, listed = summary.counts["gaj_hjrk.name_is_latin"]
+    assert counted == listed > 5000
+    issues = pq.read_table(outputs.output_file(work, outputs.ISSUES, period)).to_pylist()
+    # One issue per record (two rows of one record key are one issue).
+    found = sum(i["rule_id"] == "gaj_hjrk.name_is_latin" for i in issues)
+    assert counted * 0.98 <= found <= counted
     assert "gaj_hjrk.not_null.person_name" in summary.failed  # 一般: reported, not blocking
-    argv = ["quality", "check", "--period", period, "--work", str(work), "--engine", "sql"]
+    argv = ["quality", "check", "--period", period, "--work", str(work), "--no-docs"]
     assert cli.main([*argv, "--rules", str(root)]) == 1
 
 

@@ -3,15 +3,18 @@
     summary = run_checks(work_dir, "2023-03")          # GX checkpoint + issue ledger
     if summary.stop_downstream: ...                     # a 严重 rule failed
 
-Steps, all inside DuckDB on the warehouse opened read-only (the build must have finished):
+Great Expectations is the one engine: it decides every verdict and lists every failing record.
 
 1. The warehouse must have been built for the period (intermediate.int_build_period), since
    quality.consistency_checks holds that period's 多源校核 only.
-2. GX validates each dataset's relations (bzdata.quality.relations) with the committed suites
-   in one checkpoint (bzdata.quality.gx_project); Data Docs are updated.
-3. The same predicates in SQL list every failing record (not GX's sample); for each rule GX's
-   unexpected_count must equal the SQL's row count, else the run is an error.
-4. Each failing record and field is an issue with a stable id; compared with the previous
+2. Each dataset's relations (bzdata.quality.relations) are materialised, with a `__rowid` per
+   row, into <work>/quality/relations.duckdb: one DuckDB pass per relation, read from the
+   warehouse opened read-only, so GX's many metric queries scan a plain table.
+3. GX validates them with the committed suites in one checkpoint (bzdata.quality.gx_project);
+   Data Docs are updated. GX's unexpected_index_list names the `__rowid` of every failing row;
+   for each rule the run asserts that GX listed as many rows as it counted, else the rule is
+   an error (GX cuts such lists at partial_unexpected_count, which gx_project lifts).
+4. Each failing row GX listed is an issue with a stable id; compared with the previous
    period's statuses it is new, still open or reopened, and an issue open before that is not
    failing now is rectified if its record was looked at again this period (a snapshot dataset
    re-delivered whole, or the record re-delivered or re-pulled; for copies in a 前置库 table,
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import re
 import time
 from collections import Counter
@@ -36,20 +40,21 @@ from typing import Any
 
 import pyarrow as pa
 
-from bzdata import progress
+from bzdata import duck, progress
 from bzdata.build.generate import census_model, staging_model
 from bzdata.quality import outputs, relations
 from bzdata.quality.generate import suite_name, suites
-from bzdata.quality.gx_runner import ValidationError
+from bzdata.quality.gx_project import ROW_ID, ValidationError
 from bzdata.quality.rules import SUITES_DIR, RuleSet, default_root, load_rules
 from bzdata.quality.templates import Check, compile_rule, lit
 from bzdata.registry import Dataset, Registry, load_registry
 from bzdata.sharing import mask_many
 
-ENGINES = ("gx", "sql")
+ENGINE = "gx"
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _NO_LIMIT = 2**62  # row-count bounds when a rule has no history yet (it is then not evaluated)
 ASSETS = ("records", "pulls", "consistency", "delivery")
+REL = "rel"  # the relations file, attached read-only beside the warehouse
 
 
 class QualityError(ValidationError):
@@ -64,7 +69,7 @@ class RuleResult:
     success: bool
     evaluated: bool
     error: str | None = None
-    sql_count: int | None = None  # rows the SQL listed (engine gx: compared with GX's count)
+    listed: int | None = None  # failing rows GX listed (must equal unexpected_count)
 
 
 @dataclass
@@ -72,7 +77,6 @@ class CheckSummary:
     """What one run found; `stop_downstream` is True when a 严重 rule failed."""
 
     period: str
-    engine: str
     rules: int
     evaluated: int
     failed: list[str] = field(default_factory=list)
@@ -81,11 +85,12 @@ class CheckSummary:
     issues: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    materialise_seconds: float = 0.0
     validation_seconds: float = 0.0
     listing_seconds: float = 0.0
     outputs: dict[str, str] = field(default_factory=dict)
     data_docs: str | None = None
-    # rule id -> (failing records by GX, by the listing SQL); equal for every rule of a run
+    # rule id -> (failing rows GX counted, failing rows GX listed); equal for every rule of a run
     counts: dict[str, tuple[int | None, int | None]] = field(default_factory=dict)
 
     @property
@@ -109,16 +114,28 @@ class _Plan:
     def name(self) -> str:
         return suite_name(self.ds.id, self.asset)
 
+    @property
+    def table(self) -> str:
+        """Its table in the relations file."""
+        return f"{self.ds.id}__{self.asset}"
+
+    @property
+    def rel(self) -> str:
+        return f"{REL}.main.{self.table}"
+
 
 def warehouse_path(work_dir: Path) -> Path:
     return Path(work_dir) / "warehouse" / "bzdata.duckdb"
+
+
+def relations_path(work_dir: Path) -> Path:
+    return Path(work_dir) / "quality" / "relations.duckdb"
 
 
 def run_checks(
     work_dir: Path | str,
     period: str,
     *,
-    engine: str = "gx",
     data_docs: bool = True,
     rules_root: Path | None = None,
     registry: Registry | None = None,
@@ -128,8 +145,6 @@ def run_checks(
     start = time.monotonic()
     if not _PERIOD.match(str(period)):
         raise QualityError(f"报送期应为 YYYY-MM 格式，例如 2023-03，实际为 {period!r}")
-    if engine not in ENGINES:
-        raise QualityError(f"未知的校验引擎 {engine!r}：应为 {' 或 '.join(ENGINES)}")
     work = Path(work_dir)
     db = warehouse_path(work)
     registry = registry or load_registry()
@@ -138,44 +153,42 @@ def run_checks(
     checks = [compile_rule(rule, registry) for rule in rules.rules]
     committed = _committed_suites(root, rules, registry)
     plans = _plans(checks, registry, period)
+    rel_db = relations_path(work)
     with progress.step(f"质量校核 {period}：{len(checks)} 条规则"):
         with _connect(db) as con:
             _check_build_period(con, period)
-            counts = _counts(con, plans, registry, period)
+        _materialise(db, plans, period, rel_db)
+        summary = CheckSummary(period, len(checks), 0)
+        summary.materialise_seconds = time.monotonic() - start
+        with _connect(db, rel_db) as con:
+            counts = _counts(con, plans)
             parameters, history = _row_count_bounds(con, checks, registry, period, counts)
-        summary = CheckSummary(period, engine, len(checks), 0)
         validated = time.monotonic()
-        outcomes: dict[str, Any] = {}
-        if engine == "gx":
-            from bzdata.quality.gx_project import AssetRun, data_docs_index, run_checkpoint
+        from bzdata.quality.gx_project import AssetRun, data_docs_index, run_checkpoint
 
-            runs = [AssetRun(p.name, p.sql, committed[p.name]) for p in plans]
-            try:
-                found = run_checkpoint(db, work, runs, period, parameters, data_docs)
-            except QualityError:
-                raise
-            except ValidationError as exc:
-                raise QualityError(str(exc), exc.errors) from exc
-            outcomes = {o.rule_id: o for o in found}
-            summary.data_docs = str(data_docs_index(work)) if data_docs else None
+        runs = [AssetRun(p.name, p.table, committed[p.name]) for p in plans]
+        try:
+            found = run_checkpoint(rel_db, work, runs, period, parameters, data_docs)
+        except ValidationError as exc:
+            raise QualityError(str(exc), exc.errors) from exc
+        outcomes = {o.rule_id: o for o in found}
+        summary.data_docs = str(data_docs_index(work)) if data_docs else None
         summary.validation_seconds = time.monotonic() - validated
         listed = time.monotonic()
-        with _connect(db) as con:
-            sql_counts = None
-            if not any(o.error for o in outcomes.values()):
-                sql_counts = _list_failing(con, plans, registry, period, parameters)
-            results = _results(checks, counts, history, sql_counts, outcomes, engine)
+        results = _results(checks, counts, history, outcomes)
+        rule_table = _rule_results_table(results, period)
+        errors = [r for r in results if r.error]
+        if errors:
+            # Recorded, then raised: the scorecard shows these rules as not evaluated.
+            outputs.write(work, outputs.RULE_RESULTS, period, rule_table)
+            lines = "\n".join(f"- {r.check.rule.id}：{r.error}" for r in errors)
+            raise QualityError(
+                f"质量校验执行出错，结果不算通过也不算不通过：\n{lines}",
+                [{"rule_id": r.check.rule.id, "error": r.error} for r in errors],
+            )
+        with _connect(db, rel_db) as con:
+            _list_failing(con, plans, registry, period, parameters, outcomes, results)
             summary.listing_seconds = time.monotonic() - listed
-            rule_table = _rule_results_table(results, period, engine)
-            errors = [r for r in results if r.error]
-            if errors:
-                # Recorded, then raised: the scorecard shows these rules as not evaluated.
-                outputs.write(work, outputs.RULE_RESULTS, period, rule_table)
-                lines = "\n".join(f"- {r.check.rule.id}：{r.error}" for r in errors)
-                raise QualityError(
-                    f"质量校验执行出错，结果不算通过也不算不通过：\n{lines}",
-                    [{"rule_id": r.check.rule.id, "error": r.error} for r in errors],
-                )
             issues, status = _ledger(con, work, results, registry, plans, period)
     for kind, table in (
         (outputs.RULE_RESULTS, rule_table),
@@ -184,10 +197,7 @@ def run_checks(
     ):
         summary.outputs[kind] = str(outputs.write(work, kind, period, table))
     summary.evaluated = sum(r.evaluated for r in results)
-    summary.counts = {
-        r.check.rule.id: (r.unexpected_count if engine == "gx" else None, r.sql_count)
-        for r in results
-    }
+    summary.counts = {r.check.rule.id: (r.unexpected_count, r.listed) for r in results}
     summary.failed = [r.check.rule.id for r in results if r.evaluated and not r.success]
     summary.blocking = [
         r.check.rule.id
@@ -204,21 +214,64 @@ def run_checks(
 
 
 @contextmanager
-def _connect(db: Path) -> Iterator[Any]:
-    """A read-only DuckDB connection that is always closed (the file lock goes with it)."""
+def _connect(db: Path, rel_db: Path | None = None) -> Iterator[Any]:
+    """A read-only DuckDB connection that is always closed (the file lock goes with it), with
+    the relations file attached read-only as `rel` when given."""
     import duckdb
 
     if not db.is_file():
         raise QualityError(f"找不到数据仓库 {db}：请先运行汇聚和治理（bzdata build）")
     try:
-        con = duckdb.connect(str(db), read_only=True)
+        con = duck.connect(db, read_only=True)
     except duckdb.Error as exc:
         raise QualityError(f"无法只读打开数据仓库（治理是否仍在写入？）：{exc}") from exc
     try:
         con.execute("set enable_progress_bar = false")  # long queries would draw on stderr
+        if rel_db is not None:
+            con.execute(f"attach {lit(str(rel_db))} as {REL} (read_only)")
         yield con
     finally:
         con.close()
+
+
+def _materialise(db: Path, plans: list[_Plan], period: str, rel_db: Path) -> None:
+    """Each plan's relation as a table of the relations file, rows numbered `__rowid`, read
+    from the warehouse attached read-only; written beside and renamed into place, so a killed
+    run leaves no half file for GX to read."""
+    import duckdb
+
+    rel_db.parent.mkdir(parents=True, exist_ok=True)
+    staging = rel_db.with_name(rel_db.name + ".tmp")
+    staging.unlink(missing_ok=True)
+    con = duck.connect(staging, spill=rel_db.parent / "spill")
+    try:
+        con.execute("set enable_progress_bar = false")
+        con.execute(f"attach {lit(str(db))} as warehouse (read_only)")
+        con.execute("use warehouse")
+        for plan in plans:
+            source = f"({plan.sql})"
+            if plan.asset == "consistency":
+                # Where the copy's record came from, for the issue's delivered value.
+                source = (
+                    f"(select c.*, l.period, l._batch_id, l._row_number from {source} as c "
+                    f"left join {_lineage(plan.ds, period)} as l on l.record_key = c.record_key)"
+                )
+            con.execute(
+                f"create table {_stem(staging)}.main.{plan.table} as "
+                f"select row_number() over () as {ROW_ID}, r.* from {source} as r"
+            )
+        con.execute("checkpoint")
+    except duckdb.Error as exc:
+        raise QualityError(f"校核关系无法生成：{exc}") from exc
+    finally:
+        con.close()
+    os.replace(staging, rel_db)
+    rel_db.with_name(staging.name + ".wal").unlink(missing_ok=True)
+
+
+def _stem(path: Path) -> str:
+    """DuckDB's catalog name of a database file it opened."""
+    return '"' + path.name.split(".")[0] + '"'
 
 
 def _committed_suites(root: Path, rules: RuleSet, registry: Registry) -> dict[str, dict]:
@@ -268,25 +321,18 @@ def _check_build_period(con: Any, period: str) -> None:
         )
 
 
-def _counts(con: Any, plans: list[_Plan], registry: Registry, period: str) -> dict[str, int]:
+def _counts(con: Any, plans: list[_Plan]) -> dict[str, int]:
     """Rows each check looks at: '<plan name>' for the asset, '<plan>#<column>' per copy."""
     counts: dict[str, int] = {}
     for plan in plans:
         if plan.asset == "consistency":
-            sql = f"select r.holder_column, count(*) from ({plan.sql}) as r group by 1"
+            sql = f"select r.holder_column, count(*) from {plan.rel} as r group by 1"
             by_column = dict(con.execute(sql).fetchall())
             counts[plan.name] = sum(by_column.values())
             for column, n in by_column.items():
                 counts[f"{plan.name}#{column}"] = n
-        elif plan.asset == "records":
-            source = relations.records_source(plan.ds, period)
-            counts[plan.name] = con.execute(f"select count(*) from {source}").fetchone()[0]
-        elif plan.asset == "pulls":
-            table = relations.staging_table(plan.ds)
-            sql = f"select count(*) from {table} where period = {lit(period)}"
-            counts[plan.name] = con.execute(sql).fetchone()[0]
         else:
-            counts[plan.name] = con.execute(f"select count(*) from ({plan.sql})").fetchone()[0]
+            counts[plan.name] = con.execute(f"select count(*) from {plan.rel}").fetchone()[0]
     return counts
 
 
@@ -330,21 +376,32 @@ def _fill(sql: str, parameters: dict[str, Any]) -> str:
 
 
 def _list_failing(
-    con: Any, plans: list[_Plan], registry: Registry, period: str, parameters: dict[str, Any]
-) -> dict[str, int]:
-    """Every failing record into temp table `fails`; returns the failing rows per rule.
-    A query DuckDB cannot run is a QualityError."""
+    con: Any,
+    plans: list[_Plan],
+    registry: Registry,
+    period: str,
+    parameters: dict[str, Any],
+    outcomes: dict[str, Any],
+    results: list[RuleResult],
+) -> None:
+    """Every failing row GX listed into temp table `fails`, with its issue text."""
     import duckdb
 
     try:
-        return _list_failing_rows(con, plans, registry, period, parameters)
+        _list_failing_rows(con, plans, registry, period, parameters, outcomes, results)
     except duckdb.Error as exc:
         raise QualityError(f"列出不通过记录的查询无法执行：{exc}") from exc
 
 
 def _list_failing_rows(
-    con: Any, plans: list[_Plan], registry: Registry, period: str, parameters: dict[str, Any]
-) -> dict[str, int]:
+    con: Any,
+    plans: list[_Plan],
+    registry: Registry,
+    period: str,
+    parameters: dict[str, Any],
+    outcomes: dict[str, Any],
+    results: list[RuleResult],
+) -> None:
     con.execute(
         "create or replace temp table fails (dataset varchar, rule_id varchar, record_key "
         "varchar, field varchar, row_period varchar, batch_id varchar, row_number bigint, "
@@ -355,11 +412,12 @@ def _list_failing_rows(
         "field varchar, row_period varchar, batch_id varchar, row_number bigint, "
         "value varchar, message varchar, authority_value varchar)"
     )
+    failed = {r.check.rule.id for r in results if r.evaluated and not r.success}
     for dataset in dict.fromkeys(plan.ds.id for plan in plans):
         ds = registry.dataset(dataset)
         con.execute("delete from fails_one")
         for plan in (p for p in plans if p.ds.id == dataset):
-            _failing_of_plan(con, plan, period, parameters)
+            _failing_of_plan(con, plan, parameters, outcomes, failed)
         # A 前置库 record may have been pulled in any earlier period; a file's rows are this one's.
         pruned = "" if ds.is_frontdb else f"raw.period = {lit(period)} and "
         con.execute(
@@ -368,59 +426,65 @@ def _list_failing_rows(
             f"left join raw.{ds.id} as raw on {pruned}raw.period = f.row_period "
             "and raw._batch_id = f.batch_id and raw._row_number = f.row_number"
         )
-    return dict(con.execute("select rule_id, count(*) from fails group by 1").fetchall())
 
 
-def _failing_of_plan(con: Any, plan: _Plan, period: str, parameters: dict[str, Any]) -> None:
-    """Rows of one relation failing any of its record rules, in ONE pass (each row tagged with
-    the rules it fails), then the few whole-relation rules one by one."""
-    record = [c for c in plan.checks if c.record_level]
-    source = f"({plan.sql})"
-    if plan.asset == "consistency":
-        source = (
-            f"(select c.*, l.period, l._batch_id, l._row_number from {source} as c "
-            f"left join {_lineage(plan.ds, period)} as l on l.record_key = c.record_key)"
+def _hits(plan: _Plan, outcomes: dict[str, Any]) -> pa.Table:
+    """(check index, __rowid) of every failing row GX listed for the plan's checks."""
+    index: list[int] = []
+    rowids: list[int] = []
+    for i, check in enumerate(plan.checks):
+        listed = outcomes[check.rule.id].rowids or ()
+        index += [i] * len(listed)
+        rowids += listed
+    return pa.table({"hit": pa.array(index, pa.int32()), ROW_ID: pa.array(rowids, pa.int64())})
+
+
+def _failing_of_plan(
+    con: Any, plan: _Plan, parameters: dict[str, Any], outcomes: dict[str, Any], failed: set
+) -> None:
+    """The rows GX listed for the plan's checks, with their issue texts, into `fails_one`."""
+    listed = [c for c in plan.checks if not c.aggregate]
+    con.register("hits", _hits(plan, outcomes))
+    if plan.asset in ("records", "pulls"):
+        key, lineage = "r.__record_key", "r.period, r._batch_id, r._row_number"
+    else:
+        key = "r.record_key" if plan.asset == "consistency" else "'*'"
+        lineage = (
+            "r.period, r._batch_id, r._row_number"
+            if plan.asset == "consistency"
+            else "null, null, null"
         )
-    if record:
-        meta = pa.table(
-            {
-                "hit": list(range(len(record))),
-                "rule_id": [c.rule.id for c in record],
-                "field": pa.array([c.field for c in record], pa.string()),
-            }
+
+    def by_hit(sql_of: Any) -> str:
+        """SQL picking the failing check's expression (message, value, authority)."""
+        branches = " ".join(
+            f"when {i} then cast({_fill(sql_of(c), parameters)} as varchar)"
+            for i, c in enumerate(plan.checks)
+            if not c.aggregate and sql_of(c) is not None
         )
-        con.register("hit_meta", meta)
-        key = "r.__record_key" if plan.asset in ("records", "pulls") else "r.record_key"
-        tags = ", ".join(f"case when {c.failing} then {i} end" for i, c in enumerate(record))
-        messages = ", ".join(_fill(c.message, parameters) for c in record)
-        authority = "r.authority_value" if plan.asset == "consistency" else "null"
-        any_failing = " or ".join(f"({c.failing})" for c in record)
+        return f"case h.hit {branches} end" if branches else "cast(null as varchar)"
+
+    if listed:
         con.execute(
             f"""
             insert into fails_one
-            with tagged as (
-                select
-                    {key} as record_key, r.period as row_period, r._batch_id as batch_id,
-                    r._row_number as row_number, cast({authority} as varchar) as authority_value,
-                    [{messages}] as messages,
-                    unnest(list_filter([{tags}], lambda x: x is not null)) as hit
-                from {source} as r
-                where {any_failing}
-            )
-            select m.rule_id, t.record_key, m.field, t.row_period, t.batch_id, t.row_number,
-                cast(null as varchar), cast(t.messages[t.hit + 1] as varchar), t.authority_value
-            from tagged as t join hit_meta as m using (hit)
+            select
+                [{", ".join(lit(c.rule.id) for c in plan.checks)}][h.hit + 1],
+                {key},
+                [{", ".join(lit(c.field) for c in plan.checks)}][h.hit + 1],
+                {lineage},
+                {by_hit(lambda c: c.value)},
+                {by_hit(lambda c: c.message)},
+                {by_hit(lambda c: c.authority)}
+            from hits as h
+            join {plan.rel} as r on r.{ROW_ID} = h.{ROW_ID}
             """
         )
-        con.unregister("hit_meta")
+    con.unregister("hits")
     for check in plan.checks:
-        if check.record_level:
+        if not check.aggregate or check.rule.id not in failed:
             continue
-        rows = (
-            f"(select count(*) as n from {relations.records_source(plan.ds, period)})"
-            if check.aggregate
-            else f"({plan.sql})"
-        )
+        # A whole-table expectation (e.g. row count) that failed: one issue for the dataset.
         con.execute(
             f"""
             insert into fails_one
@@ -428,8 +492,7 @@ def _failing_of_plan(con: Any, plan: _Plan, period: str, parameters: dict[str, A
                 cast(null as varchar), cast(null as bigint),
                 cast({_fill(check.value or "null", parameters)} as varchar),
                 cast({_fill(check.message, parameters)} as varchar), cast(null as varchar)
-            from {rows} as r
-            where {_fill(check.failing, parameters)}
+            from (select count(*) as n from {plan.rel}) as r
             """
         )
 
@@ -457,11 +520,10 @@ def _results(
     checks: list[Check],
     counts: dict[str, int],
     row_count_evaluable: dict[str, bool],
-    sql_counts: dict[str, int] | None,
     outcomes: dict[str, Any],
-    engine: str,
 ) -> list[RuleResult]:
-    """One result per check; `sql_counts` is None when listing was skipped (GX errors)."""
+    """One result per check from GX's outcome; a result GX could not give, or whose listing
+    differs from its count, is an error."""
     results = []
     for check in checks:
         rule = check.rule
@@ -470,45 +532,36 @@ def _results(
             elements = counts.get(f"{name}#{rule.column}", 0)
         else:
             elements = counts.get(name, 0)
-        failing = (sql_counts or {}).get(rule.id, 0)
         if check.aggregate:
             evaluated = row_count_evaluable.get(rule.id, False)
             elements = 1 if evaluated else 0
-            failing = failing if evaluated else 0
         else:
             evaluated = elements > 0
-        result = RuleResult(check, elements, failing, True, evaluated)
-        result.sql_count = failing if sql_counts is not None else None
-        if engine == "gx":
-            outcome = outcomes.get(rule.id)
-            if outcome is None:
-                result.error = "GX 没有返回该规则的结果"
-            elif outcome.error:
-                result.error = outcome.error
-            else:
-                result.success = outcome.success or not evaluated
-                gx_failing = _gx_failing(check, outcome) if evaluated else 0
-                result.unexpected_count = gx_failing
-                if result.sql_count is not None and gx_failing != result.sql_count:
-                    result.error = (
-                        f"GX 判定不通过 {gx_failing} 条，SQL 列出 {result.sql_count} 条，两者应相同"
-                    )
+        result = RuleResult(check, elements, None, True, evaluated)
+        outcome = outcomes.get(rule.id)
+        if outcome is None:
+            result.error = "GX 没有返回该规则的结果"
+        elif outcome.error:
+            result.error = outcome.error
+        elif check.aggregate:
+            result.success = outcome.success or not evaluated
+            result.unexpected_count = result.listed = 0 if result.success else 1
         else:
-            share = failing / elements if elements else 0.0
-            result.success = share <= 1 - (rule.mostly or 1.0) + 1e-12
+            result.success = outcome.success or not evaluated
+            result.unexpected_count = int(outcome.unexpected_count or 0)
+            result.listed = None if outcome.rowids is None else len(set(outcome.rowids))
+            if result.listed != result.unexpected_count:
+                result.error = (
+                    f"GX 判定不通过 {result.unexpected_count} 条，列出 {result.listed} 条，"
+                    "两者应相同"
+                )
         if result.error:
             result.unexpected_count = None
         results.append(result)
     return results
 
 
-def _gx_failing(check: Check, outcome: Any) -> int:
-    if check.aggregate:
-        return 0 if outcome.success else 1
-    return int(outcome.unexpected_count or 0)
-
-
-def _rule_results_table(results: list[RuleResult], period: str, engine: str) -> pa.Table:
+def _rule_results_table(results: list[RuleResult], period: str) -> pa.Table:
     rows = []
     for r in results:
         rule = r.check.rule
@@ -524,11 +577,11 @@ def _rule_results_table(results: list[RuleResult], period: str, engine: str) -> 
                 "dimension": rule.dimension,
                 "severity": rule.severity,
                 "element_count": r.element_count,
-                "unexpected_count": r.unexpected_count,
+                "unexpected_count": r.unexpected_count if r.evaluated or r.error else 0,
                 "pass_rate": (1 - r.unexpected_count / r.element_count)
                 if evaluated and r.element_count
                 else None,
-                "engine": engine,
+                "engine": ENGINE,
                 "error": r.error,
             }
         )
@@ -712,7 +765,7 @@ def _scope(con: Any, plans: list[_Plan], registry: Registry, period: str) -> Non
         else:
             con.execute(
                 f"insert into scope_keys select distinct {lit(ds.id)}, r.record_key "
-                f"from ({plan.sql}) as r"
+                f"from {plan.rel} as r"
             )
     for ds in registry.datasets:
         if ds.is_frontdb or ds.extract == "snapshot":

@@ -39,12 +39,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     check.add_argument("--period", type=period_arg, required=True, metavar="YYYY-MM", help="报送期")
     check.add_argument("--work", metavar="DIR", help="工作目录（默认 ./work 或 BZDATA_WORK）")
-    check.add_argument(
-        "--engine",
-        choices=("gx", "sql"),
-        default="gx",
-        help="gx：Great Expectations 校验（默认）；sql：只用 DuckDB SQL（更快，无数据文档）",
-    )
     check.add_argument("--no-docs", action="store_true", help="不更新 GX 数据文档")
     check.add_argument(
         "--rules",
@@ -89,7 +83,6 @@ def run_check(args: argparse.Namespace) -> int:
         summary = run_checks(
             _work(args),
             args.period,
-            engine=args.engine,
             data_docs=not args.no_docs,
             rules_root=Path(args.rules).resolve() if args.rules else None,
         )

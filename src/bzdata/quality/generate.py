@@ -164,7 +164,6 @@ def suites(rules: RuleSet, registry: Registry) -> dict[str, dict[str, Any]]:
         expectation["meta"] = {
             **expectation["meta"],
             "severity": rule.severity,
-            "failing_sql": check.failing,
             **({"derived": dict(check.derived)} if check.derived else {}),
         }
         suite["expectations"].append(expectation)

@@ -61,8 +61,15 @@ class DuckDBGXDialect(DuckDBDialect):
     supports_statement_cache = False
 
     def create_connect_args(self, url: Any) -> tuple[tuple, dict]:
+        from bzdata import duck
+
         args, kwargs = super().create_connect_args(url)
         kwargs["read_only"] = True
+        limits = duck.limits()  # the machine's DuckDB limits, as every platform connection
+        config = dict(kwargs.get("config") or {})
+        config.setdefault("memory_limit", limits.memory)
+        config.setdefault("threads", limits.threads)
+        kwargs["config"] = config
         return args, kwargs
 
     def do_begin(self, dbapi_connection: Any) -> None:

@@ -1,15 +1,30 @@
-"""The rule templates: each one defined ONCE, giving both the GX expectation and the SQL predicate
-that lists every failing record, so the two can never disagree (a test holds them equal).
+"""The rule templates: each turns a rule into ONE Great Expectations expectation that states
+the rule's condition, on the columns of its asset. GX is the only engine: it decides pass/fail
+and lists every failing record (its unexpected_index_list over the asset's `__rowid`, see
+bzdata.quality.gx_project); nothing here re-implements the condition in SQL for listing.
 
 `compile_rule(rule, registry)` returns a `Check`:
 
-- `expectation`: the GX 1.x expectation (type, kwargs, meta) evaluated on the rule's asset;
-- `failing`: a SQL predicate over one row `r` of the same asset that is true exactly for the rows
-  GX counts as unexpected;
-- `derived`: columns the records asset adds for the rule (name, SQL over the staged row `r`);
-- `message`, `value`, `authority`: SQL expressions for the issue list (Chinese text for people).
+- `expectation`: the GX 1.x expectation (type, kwargs, meta) evaluated on the rule's asset.
+  Native where GX has one (not_null, in_set, between, match_regex, pair_values_to_be_equal,
+  table_row_count_to_be_between ...); a custom one from bzdata.quality.gx_expectations where
+  it has not (GB 11643, GB 32100). Prefer a condition on delivered or normalised values over a
+  flag another stage computed, so the suite and Data Docs say what is checked;
+- `derived`: columns the asset adds for the rule (name, SQL over the staged row `r`), for
+  conditions that span rows or columns (record-key conflicts, duplicates, logic rules);
+- `message`, `value`, `authority`: SQL expressions over the failing row `r` for the issue list
+  (Chinese text for people), evaluated only on the rows GX reported.
 
-Assets (built by `bzdata.quality.relations` for one dataset and period):
+A new template plugs in by: its name and TemplateInfo in bzdata.quality.rules.TEMPLATES (asset,
+whether it needs a column, record-level or not), a compiler `_name(rule, ds, registry) -> Check`
+registered in `_COMPILERS` below, and, when no native expectation fits, a column-map
+expectation in bzdata.quality.gx_expectations. Record-level templates must use a column-map or
+column-pair expectation (GX lists their failing rows); a whole-dataset template
+(record_level False, e.g. row_count) gets one issue when GX says it failed. Then
+`bzdata quality rules` recompiles the suites.
+
+Assets (materialised by bzdata.quality.checks for one dataset and period from the relations of
+`bzdata.quality.relations`, each row numbered `__rowid`):
 
 - records: the records the dataset holds for the period: a file delivery's rows, or a 前置库
   table's state as of the period (every record, however long ago it was pulled);
@@ -30,6 +45,9 @@ from bzdata.quality.rules import GX_SEVERITY, TEMPLATES, Rule
 from bzdata.registry import DataElement, Dataset, Registry
 
 PERIOD_TOKEN = "{period}"
+MOBILE_REGEX = "^1[3-9][0-9]{9}$"
+# 6 digits starting with a GB/T 2260 province code.
+REGION_REGEX = "^(?:" + "|".join(sorted(PROVINCES)) + ")[0-9]{4}$"
 
 
 @dataclass(frozen=True)
@@ -38,15 +56,13 @@ class Check:
 
     rule: Rule
     expectation: dict[str, Any]
-    failing: str
     derived: tuple[tuple[str, str], ...] = ()
     message: str = "''"
     value: str | None = None
     authority: str | None = None
     authority_department: str | None = None
-    aggregate: bool = False  # failing is evaluated once over `(select count(*) as n ...)`
+    aggregate: bool = False  # message/value are evaluated over `(select count(*) as n ...)`
     parameters: tuple[str, ...] = ()
-    row_filter: str | None = None  # SQL over `r`: the rows GX counts (its row_condition)
     asset_name: str | None = None  # when not the template's own asset
 
     @property
@@ -85,7 +101,8 @@ def _expect(rule: Rule, type_: str, **kwargs: Any) -> dict[str, Any]:
     if rule.mostly is not None:
         kwargs["mostly"] = rule.mostly
     return {
-        "type": f"expect_{type_}" if not type_.startswith("unexpected_") else type_,
+        "type": f"expect_{type_}",
+        "description": rule.name,
         "kwargs": kwargs,
         "meta": {
             "rule_id": rule.id,
@@ -168,61 +185,55 @@ def _not_null(rule: Rule, ds: Dataset, registry: Registry) -> Check:
     element = _element(registry, ds, c)
     message = lit(f"{element.name}（{_header(ds, c)}）为空，应填写")
     if element.type == "string":
-        return Check(
-            rule,
-            _expect(rule, "column_values_to_not_be_null", column=c),
-            f"r.{c} is null",
-            message=message,
-        )
+        return Check(rule, _expect(rule, "column_values_to_not_be_null", column=c), message=message)
     # A value that was delivered but could not be read is a format problem, not a missing one.
     given = f"{c}__given"
     return Check(
         rule,
         _expect(rule, "column_values_to_not_be_null", column=given),
-        f"r.{given} is null",
         derived=((given, f"case when r.{c} is not null or r.{c}_parse_failed then true end"),),
         message=message,
-    )
-
-
-def _flag(rule: Rule, flag: str, text: str, derived: tuple = ()) -> Check:
-    return Check(
-        rule,
-        _expect(rule, "column_values_to_be_in_set", column=flag, value_set=[True]),
-        f"r.{flag} = false",
-        derived=derived,
-        message=lit(text),
     )
 
 
 def _ric(rule: Rule, ds: Dataset, registry: Registry) -> Check:
     c = rule.column
     element = _element(registry, ds, c)
-    # A 15-digit number upgrades to a valid 18-digit one: that is a 规范格式 problem, not this.
-    flag = f"{c}__gb11643"
-    return _flag(
+    # On the normalised value: a 15-digit number is upgraded to 18 there (规范格式 reports it).
+    return Check(
         rule,
-        flag,
-        f"{element.name}不符合 GB 11643（位数、校验码、出生日期或地区码有误）",
-        ((flag, f"coalesce(r.{c}_is_legacy15, false) or r.{c}_is_valid"),),
+        _expect(rule, "column_values_to_be_valid_gb11643", column=c),
+        message=lit(f"{element.name}不符合 GB 11643（位数、校验码、出生日期或地区码有误）"),
     )
 
 
 def _uscc(rule: Rule, ds: Dataset, registry: Registry) -> Check:
     element = _element(registry, ds, rule.column)
     text = f"{element.name}不符合 GB 32100（字符、校验码、登记管理部门或区划有误）"
-    return _flag(rule, f"{rule.column}_is_valid", text)
+    return Check(
+        rule,
+        _expect(rule, "column_values_to_be_valid_gb32100", column=rule.column),
+        message=lit(text),
+    )
 
 
 def _mobile(rule: Rule, ds: Dataset, registry: Registry) -> Check:
     element = _element(registry, ds, rule.column)
-    return _flag(rule, f"{rule.column}_is_valid", f"{element.name}不是 11 位大陆手机号码")
+    return Check(
+        rule,
+        _expect(rule, "column_values_to_match_regex", column=rule.column, regex=MOBILE_REGEX),
+        message=lit(f"{element.name}不是 11 位大陆手机号码"),
+    )
 
 
 def _region(rule: Rule, ds: Dataset, registry: Registry) -> Check:
     element = _element(registry, ds, rule.column)
     text = f"{element.name}不是 6 位 GB/T 2260 行政区划代码"
-    return _flag(rule, f"{rule.column}_is_valid", text)
+    return Check(
+        rule,
+        _expect(rule, "column_values_to_match_regex", column=rule.column, regex=REGION_REGEX),
+        message=lit(text),
+    )
 
 
 def _standard_form(rule: Rule, ds: Dataset, registry: Registry) -> Check:
@@ -239,7 +250,6 @@ def _standard_form(rule: Rule, ds: Dataset, registry: Registry) -> Check:
             column_B=c,
             ignore_row_if="either_value_is_missing",
         ),
-        f"r.{c}_delivered <> r.{c}",
         message=lit(text),
     )
 
@@ -251,7 +261,6 @@ def _regex(rule: Rule, ds: Dataset, registry: Registry) -> Check:
     return Check(
         rule,
         _expect(rule, "column_values_to_match_regex", column=c, regex=pattern),
-        f"not regexp_matches(r.{c}, {lit(pattern)})",
         message=lit(text),
     )
 
@@ -267,7 +276,6 @@ def _code_list(rule: Rule, ds: Dataset, registry: Registry) -> Check:
     return Check(
         rule,
         _expect(rule, "column_values_to_be_in_set", column=c, value_set=codes),
-        f"r.{c} not in ({', '.join(lit(code) for code in codes)})",
         message=lit(f"{element.name}不在{label}中"),
     )
 
@@ -276,19 +284,15 @@ def _range(rule: Rule, ds: Dataset, registry: Registry) -> Check:
     c = rule.column
     element = _element(registry, ds, c)
     kwargs: dict[str, Any] = {"column": c}
-    parts = []
     if rule.min is not None:
         kwargs["min_value"] = _gx_bound(rule.min)
-        parts.append(f"r.{c} < {lit(rule.min)}")
     if rule.max is not None:
         kwargs["max_value"] = _gx_bound(rule.max)
-        parts.append(f"r.{c} > {lit(rule.max)}")
     low = "" if rule.min is None else str(_gx_bound(rule.min))
     high = "" if rule.max is None else str(_gx_bound(rule.max))
     return Check(
         rule,
         _expect(rule, "column_values_to_be_between", **kwargs),
-        "(" + " or ".join(parts) + ")",
         message=lit(f"{element.name}超出取值范围（{low}～{high}）"),
     )
 
@@ -303,7 +307,6 @@ def _parse(rule: Rule, ds: Dataset, registry: Registry) -> Check:
     return Check(
         rule,
         _expect(rule, "column_values_to_be_in_set", column=f"{c}_parse_failed", value_set=[False]),
-        f"r.{c}_parse_failed = true",
         message=lit(f"{element.name}无法识别为{kind}"),
     )
 
@@ -313,7 +316,6 @@ def _primary_key(rule: Rule, ds: Dataset, registry: Registry) -> Check:
     return Check(
         rule,
         _expect(rule, "column_values_to_be_in_set", column="__key_conflict", value_set=[False]),
-        "r.__key_conflict = true",
         derived=(
             (
                 "__key_conflict",
@@ -330,7 +332,6 @@ def _duplicate_row(rule: Rule, ds: Dataset, registry: Registry) -> Check:
     return Check(
         rule,
         _expect(rule, "column_values_to_be_in_set", column="__duplicate", value_set=[False]),
-        "r.__duplicate = true",
         derived=(
             (
                 "__duplicate",
@@ -349,7 +350,6 @@ def _logic(rule: Rule, ds: Dataset, registry: Registry) -> Check:
     return Check(
         rule,
         _expect(rule, "column_values_to_be_in_set", column=name, value_set=[False]),
-        f"r.{name} = true",
         derived=((name, violated),),
         message=lit(rule.description or f"不符合逻辑规则：{rule.name}"),
     )
@@ -366,7 +366,6 @@ def _row_count(rule: Rule, ds: Dataset, registry: Registry) -> Check:
             min_value={"$PARAMETER": low},
             max_value={"$PARAMETER": high},
         ),
-        f"r.n < {{{low}}} or r.n > {{{high}}}",
         message=(
             f"'本期 ' || r.n || ' 行，超出近期均值的 ±{band}% 范围（'"
             f" || {{{low}}} || '～' || {{{high}}} || ' 行）'"
@@ -403,11 +402,9 @@ def _consistency(rule: Rule, ds: Dataset, registry: Registry) -> Check:
                 "parameter": c,
             },
         ),
-        f"r.holder_column = {lit(c)} and r.holder_value <> r.__authority_comparable",
         message=lit(f"{element.name}与权威部门{authority.short_name}的值不一致"),
         authority="r.authority_value",
         authority_department=element.authority,
-        row_filter=f"r.holder_column = {lit(c)}",
     )
 
 
@@ -438,7 +435,6 @@ def _missing(rule: Rule, ds: Dataset, registry: Registry) -> Check:
     return Check(
         rule,
         _expect(rule, "column_values_to_not_be_in_set", column="status", value_set=["missing"]),
-        "r.status = 'missing'",
         message="coalesce(r.reason, '本期未报送')",
     )
 
@@ -446,8 +442,15 @@ def _missing(rule: Rule, ds: Dataset, registry: Registry) -> Check:
 def _late(rule: Rule, ds: Dataset, registry: Registry) -> Check:
     return Check(
         rule,
-        _expect(rule, "column_values_to_be_in_set", column="late", value_set=[False]),
-        "r.late = true",
+        # Arrived no later than due; a delivery that never arrived is 按期报送's concern.
+        _expect(
+            rule,
+            "column_pair_values_a_to_be_greater_than_b",
+            column_A="due_at",
+            column_B="arrived_at",
+            or_equal=True,
+            ignore_row_if="either_value_is_missing",
+        ),
         message=(
             "'应于 ' || strftime(r.due_at, '%Y-%m-%d') || ' 前报送，实际 '"
             " || strftime(r.arrived_at, '%Y-%m-%d %H:%M') || ' 到达'"
@@ -460,7 +463,6 @@ def _readable(rule: Rule, ds: Dataset, registry: Registry) -> Check:
     return Check(
         rule,
         _expect(rule, "column_values_to_not_be_in_set", column="status", value_set=["quarantined"]),
-        "r.status = 'quarantined'",
         message="'报送文件无法读取，已隔离：' || coalesce(r.reason, '')",
         value="r.source",
     )
@@ -470,7 +472,6 @@ def _rows_rejected(rule: Rule, ds: Dataset, registry: Registry) -> Check:
     return Check(
         rule,
         _expect(rule, "column_values_to_be_between", column="rows_rejected", max_value=0),
-        "r.rows_rejected > 0",
         message="r.rows_rejected || ' 行被拒收（原文与原因见拒收表）'",
         value="r.source",
     )

@@ -244,7 +244,7 @@ def build_scorecard(
         svgs = charts.write_all(document, stage / "charts")
         for path in svgs:
             fsync_path(path)
-        report.write_all(document, stage / "report", {p.stem: p for p in svgs})
+        report.write_all(document, stage / "report", {p.stem: p for p in svgs}, work)
         workbook.write(
             document,
             ctx,

@@ -2,13 +2,18 @@
 and one page per department (its scores with their raw figures, trend chart, top problems).
 
 Pages are self-contained (CSS and SVG charts inline) so the folder can be mailed or published as
-is; every score section carries its 计算方法 paragraph: formula and source tables.
+is; every score section carries its 计算方法 paragraph: formula and source tables. The period's
+GX Data Docs pages (what each rule checks and what it found) are copied into `report/gx/` and
+linked per department and per rule, so the links work wherever the folder goes.
 """
 
 from __future__ import annotations
 
+import json
+import shutil
 from html import escape
 from pathlib import Path
+from urllib.parse import quote
 
 from bzdata.scorecard import charts, compute
 from bzdata.scorecard.config import SECTION_NAMES, SECTIONS
@@ -273,7 +278,12 @@ def _deliveries(dept: dict) -> str:
     return _table(headers, rows, "本期没有应报送的数据集")
 
 
-def _top_rules(dept: dict) -> str:
+def _docs_link(docs: dict[str, str], rule_id: str) -> str:
+    href = docs.get(rule_id)
+    return f'<a href="{escape(href)}">GX 校验结果</a>' if href else "—"
+
+
+def _top_rules(dept: dict, docs: dict[str, str]) -> str:
     rows = [
         [
             escape(item["dataset_name"]),
@@ -283,6 +293,7 @@ def _top_rules(dept: dict) -> str:
             fmt(item["unexpected_count"], "count"),
             fmt(item["element_count"], "count"),
             fmt(item["pass_rate"], "rate"),
+            _docs_link(docs, item["rule_id"]),
         ]
         for item in dept["top_rules"]
     ]
@@ -294,6 +305,7 @@ def _top_rules(dept: dict) -> str:
         ("未通过记录", True),
         ("检查记录", True),
         ("通过率", True),
+        ("数据文档", False),
     ]
     return _table(headers, rows, "本期没有未通过的质量规则")
 
@@ -340,7 +352,26 @@ def _errored(dept: dict) -> str:
     )
 
 
-def department_html(document: dict, dept: dict, svg_text: str) -> str:
+def _docs_section(dept: dict, pages: dict[str, str]) -> str:
+    """Links to the GX Data Docs page of each of the department's datasets' suites."""
+    mine = sorted(
+        (suite, href)
+        for suite, href in pages.items()
+        if suite.split(".")[0] in {d["dataset"] for d in dept.get("deliveries", [])}
+    )
+    if not mine:
+        return "<p>本期没有 GX 数据文档（质量校核未运行或未生成数据文档）</p>"
+    items = "".join(f'<li><a href="{escape(h)}">{escape(s)}</a></li>' for s, h in mine)
+    return f"<ul>{items}</ul>"
+
+
+def department_html(
+    document: dict,
+    dept: dict,
+    svg_text: str,
+    docs: dict[str, str] | None = None,
+    pages: dict[str, str] | None = None,
+) -> str:
     rank = "不参评" if dept["rank"] is None else f"第 {dept['rank']} 名"
     total = len(document["departments"])
     trend_rows = [
@@ -374,7 +405,8 @@ def department_html(document: dict, dept: dict, svg_text: str) -> str:
 <div class="sections">{sections}</div>
 <section><h2>主要问题</h2>
 <h3>未通过记录最多的质量规则（前 {document["config"]["report"]["top_problems"]} 条）</h3>
-{_top_rules(dept)}
+{_top_rules(dept, docs or {})}
+<h3>GX 数据文档（每条规则检查什么、本期结果）</h3>{_docs_section(dept, pages or {})}
 <h3>各数据集问题数</h3>{_by_dataset(dept)}
 {_errored(dept)}
 <h3>本期报送情况</h3>{_deliveries(dept)}
@@ -389,17 +421,59 @@ def department_html(document: dict, dept: dict, svg_text: str) -> str:
     )
 
 
-def write_all(document: dict, folder: Path, svg_paths: dict[str, Path]) -> list[Path]:
-    """index.html and one <department code>.html per department; returns the paths."""
+def copy_data_docs(work_dir: Path, period: str, folder: Path) -> tuple[dict, dict]:
+    """Copy the GX Data Docs pages of `period` (the latest run of each suite) and their static
+    files into `folder/gx/`; returns (rule id → href, suite name → href), hrefs relative to
+    `folder`. Empty when the checks wrote no Data Docs."""
+    from bzdata.quality.gx_project import data_docs_dir
+    from bzdata.quality.rules import SUITES_DIR, default_root
+
+    site = data_docs_dir(work_dir)
+    run_name = f"质量校核 {period}"
+    pages: dict[str, str] = {}
+    if not (site / "validations").is_dir():
+        return {}, {}
+    target = folder / "gx"
+    for run_dir in sorted((site / "validations").glob(f"*/*/{run_name}")):
+        latest = max((p for p in run_dir.iterdir() if p.is_dir()), default=None)
+        page = next(iter(sorted(latest.glob("*.html"))), None) if latest else None
+        if page is None:
+            continue
+        relative = page.relative_to(site)
+        (target / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(page, target / relative)
+        dataset, asset = run_dir.parent.parent.name, run_dir.parent.name
+        pages[f"{dataset}.{asset}"] = quote(f"gx/{relative.as_posix()}")
+    if not pages:
+        return {}, {}
+    if (site / "static").is_dir():
+        shutil.copytree(site / "static", target / "static", dirs_exist_ok=True)
+    by_rule = {}
+    for path in sorted((default_root() / SUITES_DIR).glob("*.json")):
+        suite = json.loads(path.read_text(encoding="utf-8"))
+        for item in suite["expectations"]:
+            if suite["name"] in pages:
+                by_rule[item["meta"]["rule_id"]] = pages[suite["name"]]
+    return by_rule, pages
+
+
+def write_all(
+    document: dict, folder: Path, svg_paths: dict[str, Path], work_dir: Path | None = None
+) -> list[Path]:
+    """index.html and one <department code>.html per department (with the period's GX Data
+    Docs copied beside them when `work_dir` has them); returns the paths."""
     folder.mkdir(parents=True, exist_ok=True)
+    docs, pages = ({}, {})
+    if work_dir is not None:
+        docs, pages = copy_data_docs(work_dir, document["period"], folder)
     svgs = {stem: path.read_text(encoding="utf-8") for stem, path in svg_paths.items()}
-    pages = {"index.html": index_html(document, svgs)}
+    pages_html = {"index.html": index_html(document, svgs)}
     for dept in document["departments"]:
-        pages[f"{dept['code']}.html"] = department_html(
-            document, dept, svgs[f"trend_{dept['code']}"]
+        pages_html[f"{dept['code']}.html"] = department_html(
+            document, dept, svgs[f"trend_{dept['code']}"], docs, pages
         )
     paths = []
-    for name, text in pages.items():
+    for name, text in pages_html.items():
         path = folder / name
         path.write_text(text, encoding="utf-8")
         paths.append(path)
