@@ -185,7 +185,11 @@ DEMO_STEPS: tuple[DemoStep, ...] = (
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    settings = config.settings()  # read first so a bad BZDATA_ENV stops the run before any work
+    # The demo is the one place that chooses the synthetic city, and it says so explicitly.
+    import os
+
+    os.environ[config.ENV_VAR] = "demo"
+    settings = config.settings()
     work_dir = Path(args.work).expanduser().resolve() if args.work else settings.work_dir
     work_dir.mkdir(parents=True, exist_ok=True)
     run = DemoRun(
