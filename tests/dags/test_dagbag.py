@@ -56,8 +56,16 @@ def test_the_publish_dag_waits_on_every_collect_asset_then_builds_once(dagbag) -
     dag = dagbag.dags["bzdata_publish"]
     collected = {dag_id.replace("collect", "collected") for dag_id in _expected()}
     assert {a.name for a in dag.timetable.asset_condition.objects} == collected
-    chain = ["wait_for_deliveries", "refresh_warehouse", "dbt_build", "snapshot_libraries",
-             "check_quality", "severity_hold", "scorecard", "record_publication"]
+    chain = [
+        "wait_for_deliveries",
+        "refresh_warehouse",
+        "dbt_build",
+        "snapshot_libraries",
+        "check_quality",
+        "severity_hold",
+        "scorecard",
+        "record_publication",
+    ]
     for upstream, downstream in zip(chain, chain[1:], strict=False):
         assert downstream in dag.get_task(upstream).downstream_task_ids, (upstream, downstream)
     for task_id in ("refresh_warehouse", "dbt_build", "snapshot_libraries", "check_quality"):

@@ -53,7 +53,13 @@ def _metadata_db(pg_url: str) -> str:
 
 
 def _python(code: str, env: dict[str, str]) -> None:
-    done = subprocess.run([sys.executable, "-c", code], env={**os.environ, **env}, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
 
 
@@ -67,14 +73,20 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def scheduler(pg_url: str, city: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Services, Path]]:
+def scheduler(
+    pg_url: str, city: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Services, Path]]:
     from tests.ingest.pg import free_port
 
     work = tmp_path_factory.mktemp("scheduled") / "work"
     shutil.copytree(city, work / "synth")
     port = free_port()
     home = airflow_home(work)
-    env = {**service_environment(home, port, _metadata_db(pg_url), fast=True), **ENV, "BZDATA_WORK": str(work)}
+    env = {
+        **service_environment(home, port, _metadata_db(pg_url), fast=True),
+        **ENV,
+        "BZDATA_WORK": str(work),
+    }
     env.pop("AIRFLOW__LOGGING__LOGGING_LEVEL", None)
     (work / "airflow").mkdir(parents=True, exist_ok=True)
     _python(
@@ -105,7 +117,9 @@ def _runs(services: Services, dag_id: str) -> list[dict]:
 
 
 def _tasks(services: Services, dag_id: str, run_id: str) -> dict[str, str]:
-    items = services.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances?limit=100")["task_instances"]
+    items = services.api("GET", f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances?limit=100")[
+        "task_instances"
+    ]
     return {t["task_id"]: t["state"] for t in items}
 
 
@@ -118,7 +132,9 @@ def _wait_finished(services: Services, dag_id: str, count: int) -> list[dict]:
             return runs
         assert not services.dead(), services.log_tail()
         time.sleep(2)
-    pytest.fail(f"{dag_id} 未在 {WAIT_S} 秒内完成 {count} 次运行：{_runs(services, dag_id)}\n{services.log_tail()}")
+    pytest.fail(
+        f"{dag_id} 未在 {WAIT_S} 秒内完成 {count} 次运行：{_runs(services, dag_id)}\n{services.log_tail()}"
+    )
 
 
 def _trigger(services: Services, dag_id: str, logical_date: str) -> None:
@@ -156,22 +172,35 @@ def _table(path: Path, drop: tuple[str, ...] = ()):
 
 @pytest.mark.integration
 @pytest.mark.slow
-def test_quarter_end_month_is_built_and_scored_once_like_bzdata_run(scheduler, city: Path, tmp_path: Path) -> None:
+def test_quarter_end_month_is_built_and_scored_once_like_bzdata_run(
+    scheduler, city: Path, tmp_path: Path
+) -> None:
     services, work = scheduler
     _trigger(services, *MONTHLY)
     (collect,) = _wait_finished(services, MONTHLY[0], 1)
     assert collect["state"] == "success"
     runs = _wait_finished(services, PUBLISH, 2)
     assert [r["state"] for r in runs] == ["success", "success"]
-    built = [r for r in runs if _tasks(services, PUBLISH, r["dag_run_id"]).get("dbt_build") == "success"]
-    scored = [r for r in runs if _tasks(services, PUBLISH, r["dag_run_id"]).get("scorecard") == "success"]
+    built = [
+        r for r in runs if _tasks(services, PUBLISH, r["dag_run_id"]).get("dbt_build") == "success"
+    ]
+    scored = [
+        r for r in runs if _tasks(services, PUBLISH, r["dag_run_id"]).get("scorecard") == "success"
+    ]
     assert len(built) == 1 and len(scored) == 1  # built and scored once, with both cycles in
 
     # The same period through `bzdata run` (dag.test in one process) on a copy of the same city.
     reference = tmp_path / "work"
     shutil.copytree(city, reference / "synth")
     done = subprocess.run(
-        [str(Path(sys.executable).with_name("bzdata")), "run", "--period", PERIOD, "--work", str(reference)],
+        [
+            str(Path(sys.executable).with_name("bzdata")),
+            "run",
+            "--period",
+            PERIOD,
+            "--work",
+            str(reference),
+        ],
         env={**os.environ, **ENV, "BZDATA_WORK": str(reference)},
         capture_output=True,
         text=True,
@@ -179,7 +208,9 @@ def test_quarter_end_month_is_built_and_scored_once_like_bzdata_run(scheduler, c
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
-    assert _digests(work / "lake", "raw/**/*.parquet") == _digests(reference / "lake", "raw/**/*.parquet")
+    assert _digests(work / "lake", "raw/**/*.parquet") == _digests(
+        reference / "lake", "raw/**/*.parquet"
+    )
     for kind in ("rule_results", "issues", "issue_status"):
         rel = Path("lake") / "quality" / kind / f"period={PERIOD}" / f"{kind}.parquet"
         assert _table(work / rel).equals(_table(reference / rel)), kind
@@ -189,4 +220,6 @@ def test_quarter_end_month_is_built_and_scored_once_like_bzdata_run(scheduler, c
     assert _table(work / rel).equals(_table(reference / rel))
     manifest = Path("lake") / "manifest" / f"period={PERIOD}"
     for path in sorted((reference / manifest).glob("*.parquet")):
-        assert _table(work / manifest / path.name, ("run_id",)).equals(_table(path, ("run_id",))), path.name
+        assert _table(work / manifest / path.name, ("run_id",)).equals(_table(path, ("run_id",))), (
+            path.name
+        )

@@ -48,14 +48,22 @@ def _raise(exc: Exception):
 def test_a_deterministic_error_fails_at_once_and_is_recorded(demo: Path, monkeypatch) -> None:
     from airflow.sdk.exceptions import AirflowFailException
 
-    monkeypatch.setattr(bzdata.ingest, "ingest_dataset", _raise(ValueError("坏文件")), raising=False)
+    monkeypatch.setattr(
+        bzdata.ingest, "ingest_dataset", _raise(ValueError("坏文件")), raising=False
+    )
     with pytest.raises(AirflowFailException, match="不重试"):
         tasks.collect_dataset(FILE_DS, LOGICAL, "r1", try_number=1, max_tries=2)
     (row,) = _manifest_rows(demo, FILE_DS)
-    assert row["status"] == "failed" and "坏文件" in row["reason"] and row["reason"].startswith("抽取失败")
+    assert (
+        row["status"] == "failed"
+        and "坏文件" in row["reason"]
+        and row["reason"].startswith("抽取失败")
+    )
 
 
-def test_a_refused_connection_is_retried_then_recorded_on_the_last_try(demo: Path, monkeypatch) -> None:
+def test_a_refused_connection_is_retried_then_recorded_on_the_last_try(
+    demo: Path, monkeypatch
+) -> None:
     refused = FrontdbConnectionError("无法连接前置库 127.0.0.1:1/x：connection refused")
     monkeypatch.setattr(bzdata.ingest, "ingest_dataset", _raise(refused), raising=False)
     with pytest.raises(FrontdbConnectionError):
@@ -67,7 +75,9 @@ def test_a_refused_connection_is_retried_then_recorded_on_the_last_try(demo: Pat
     assert row["status"] == "failed" and "connection refused" in row["reason"]
 
 
-def test_outside_the_demo_a_missing_landing_directory_names_the_setting(tmp_work, monkeypatch) -> None:
+def test_outside_the_demo_a_missing_landing_directory_names_the_setting(
+    tmp_work, monkeypatch
+) -> None:
     monkeypatch.setenv("BZDATA_ENV", "local")
     monkeypatch.delenv("BZDATA_LANDING", raising=False)
     from airflow.sdk.exceptions import AirflowFailException
@@ -111,8 +121,15 @@ def test_an_airflow_connection_becomes_a_sqlalchemy_url() -> None:
 
     from bzdata.orchestration.sources import to_sqlalchemy_url
 
-    conn = Connection(conn_id="bzdata_frontdb_gaj", conn_type="postgres", host="10.0.0.5",
-                      login="reader", password="p@ss", port=5433, schema="qzk")
+    conn = Connection(
+        conn_id="bzdata_frontdb_gaj",
+        conn_type="postgres",
+        host="10.0.0.5",
+        login="reader",
+        password="p@ss",
+        port=5433,
+        schema="qzk",
+    )
     assert to_sqlalchemy_url(conn) == "postgresql+psycopg://reader:p%40ss@10.0.0.5:5433/qzk"
     with pytest.raises(ConfigError, match="bzdata_frontdb_x"):
         to_sqlalchemy_url(Connection(conn_id="bzdata_frontdb_x", conn_type="http", host="h"))

@@ -35,9 +35,7 @@ def record_failure(
     remove_dir(mf.raw_parent(lake, ds.id) / f"period={period}")
     mf.census_file(lake, ds.id, period).unlink(missing_ok=True)
     source = (
-        f"{ds.provider}#{ds.delivery.table}"
-        if ds.is_frontdb
-        else f"{ds.provider}/{ds.id}/{period}"
+        f"{ds.provider}#{ds.delivery.table}" if ds.is_frontdb else f"{ds.provider}/{ds.id}/{period}"
     )
     row = {
         "delivery_id": f"{ds.id}/{period}/{FAILED_LABEL}",
@@ -63,6 +61,8 @@ def record_failure(
         "run_id": run_id,
         "loaded_at": logical_date.astimezone(UTC),
     }
-    write_parquet(pa.Table.from_pylist([], schema=mf.REJECT_SCHEMA), mf.rejects_file(lake, ds.id, period))
+    write_parquet(
+        pa.Table.from_pylist([], schema=mf.REJECT_SCHEMA), mf.rejects_file(lake, ds.id, period)
+    )
     write_parquet(mf.manifest_table([row]), mf.manifest_file(lake, ds.id, period))
     return row

@@ -77,10 +77,17 @@ def build_live(work_dir: Path | str, ds: Dataset, stream_dir: Path | str) -> Pat
     monthly = snapshot_dir(work_dir) / f"{library}.parquet"
     con = duckdb.connect()
     try:
-        stream_cols = [r[0] for r in con.execute(f"describe select * from read_parquet({_literal(current)})").fetchall()]
+        stream_cols = [
+            r[0]
+            for r in con.execute(
+                f"describe select * from read_parquet({_literal(current)})"
+            ).fetchall()
+        ]
         keys = [k for k in ds.record_key]
         if monthly.is_file():
-            described = con.execute(f"describe select * from read_parquet({_literal(monthly)})").fetchall()
+            described = con.execute(
+                f"describe select * from read_parquet({_literal(monthly)})"
+            ).fetchall()
             select = []
             for name, kind, *_ in described:
                 q = _quote(name)

@@ -156,7 +156,9 @@ def _merge_current(folder: Path, ds: Dataset, new_rows: pa.Table, present: pa.Ta
     try:
         con.register("all_rows", rows)
         con.register("present", present.select(ds.record_key))
-        on = " AND ".join(f"a.{_quote(k)} IS NOT DISTINCT FROM p.{_quote(k)}" for k in ds.record_key)
+        on = " AND ".join(
+            f"a.{_quote(k)} IS NOT DISTINCT FROM p.{_quote(k)}" for k in ds.record_key
+        )
         merged = con.sql(
             f"SELECT {', '.join(_quote(c) for c in columns)} FROM ("
             f"  SELECT *, row_number() OVER (PARTITION BY {keys} ORDER BY {order}) AS _rn"
@@ -209,7 +211,9 @@ def micro_batch(
 
         if new_rows.num_rows == 0:
             # Nothing new, but rows may have been deleted since the last batch.
-            rows = _merge_current(folder, ds, new_rows, present) if (folder / _CURRENT).exists() else 0
+            rows = (
+                _merge_current(folder, ds, new_rows, present) if (folder / _CURRENT).exists() else 0
+            )
             return BatchResult(ds.id, None, pulled.num_rows, 0, None, None, since, rows)
         first, last = next_seq, next_seq + new_rows.num_rows - 1
         batch = new_rows.append_column("_seq", pa.array(range(first, last + 1), pa.int64()))

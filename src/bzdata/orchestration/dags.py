@@ -25,7 +25,12 @@ from airflow.sdk import DAG, Asset, AssetAny, CronTriggerTimetable, Param, Trigg
 from bzdata.orchestration import tasks
 from bzdata.orchestration.home import WAREHOUSE_POOL
 from bzdata.orchestration.publish import PUBLISH_STEPS, PublishStep
-from bzdata.orchestration.schedule import TIMEZONE, TIMEZONE_NAME, CollectSchedule, collect_schedules
+from bzdata.orchestration.schedule import (
+    TIMEZONE,
+    TIMEZONE_NAME,
+    CollectSchedule,
+    collect_schedules,
+)
 from bzdata.registry import Dataset, Registry, load_registry
 
 # The first period the platform collects; with catchup off the scheduler starts at the latest.
@@ -92,7 +97,9 @@ def _wait_callable(params=None, dag_run=None, triggering_asset_events=None) -> s
     chosen.update({k: v for k, v in conf.items() if v is not None})
     period = period_from(chosen, triggering_asset_events)
     if not period:
-        raise ValueError("无法确定报送期：请在运行参数中给出 period（YYYY-MM），或由汇聚 DAG 的资产事件触发")
+        raise ValueError(
+            "无法确定报送期：请在运行参数中给出 period（YYYY-MM），或由汇聚 DAG 的资产事件触发"
+        )
     settings = config.settings()
     state = readiness(
         settings.work_dir, Paths.for_env(settings).lake, period, force=bool(chosen.get("force"))
@@ -231,8 +238,12 @@ def build_publish_dag(
         tags=[*TAGS, "治理", "晾晒", "发布"],
         doc_md=_PUBLISH_DOC,
         params={
-            "period": Param(None, type=["null", "string"], pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
-                            description="报送期 YYYY-MM（资产触发时由事件给出）"),
+            "period": Param(
+                None,
+                type=["null", "string"],
+                pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+                description="报送期 YYYY-MM（资产触发时由事件给出）",
+            ),
             "force": Param(False, type="boolean", description="报送未变时也重新构建"),
         },
     )
@@ -243,39 +254,50 @@ def build_publish_dag(
             doc_md="该期全部到期报送均已汇聚（或已记为缺报/抽取失败）才继续；否则跳过本次运行",
         )()
         refreshed = task(
-            python_callable=_refresh_callable, task_id=REFRESH_TASK_ID, pool=WAREHOUSE_POOL,
+            python_callable=_refresh_callable,
+            task_id=REFRESH_TASK_ID,
+            pool=WAREHOUSE_POOL,
             doc_md="刷新 DuckDB 仓库 raw 层视图（仓库只允许一个写入者）",
         )(period)
         built = task(
-            python_callable=_build_callable, task_id=BUILD_TASK_ID, pool=WAREHOUSE_POOL,
+            python_callable=_build_callable,
+            task_id=BUILD_TASK_ID,
+            pool=WAREHOUSE_POOL,
             doc_md="dbt build：staging → 基础库 → 主题库、专题库、指标库（整个项目一个进程）",
         )(period)
         snapshot = task(
-            python_callable=_snapshot_callable, task_id=SNAPSHOT_TASK_ID, pool=WAREHOUSE_POOL,
+            python_callable=_snapshot_callable,
+            task_id=SNAPSHOT_TASK_ID,
+            pool=WAREHOUSE_POOL,
             doc_md="把基础库发布为 Parquet 快照（读者与数据高铁实时视图读取它）",
         )(period)
         checked = task(
-            python_callable=_quality_callable, task_id=QUALITY_TASK_ID, pool=WAREHOUSE_POOL,
+            python_callable=_quality_callable,
+            task_id=QUALITY_TASK_ID,
+            pool=WAREHOUSE_POOL,
             doc_md="一数一源校核：按 GB/T 36344 维度的质量规则，每条不合格记录进入问题清单",
         )(period)
         hold = task(
-            python_callable=_hold_callable, task_id=HOLD_TASK_ID,
+            python_callable=_hold_callable,
+            task_id=HOLD_TASK_ID,
             doc_md="严重级规则未通过的数据集暂停下游发布（写入 holds.json，发布步骤读取）",
         )(period)
         scorecard = task(
-            python_callable=_scorecard_callable, task_id=SCORECARD_TASK_ID,
+            python_callable=_scorecard_callable,
+            task_id=SCORECARD_TASK_ID,
             doc_md="数据晾晒台：各部门编目、归集、质量、整改得分与赛马排名",
         )(period)
         record = task(
-            python_callable=_record_callable, task_id=RECORD_TASK_ID,
+            python_callable=_record_callable,
+            task_id=RECORD_TASK_ID,
             doc_md="记录本期已发布（报送指纹），同样的报送不再重复构建",
         )(period)
         refreshed >> built >> snapshot >> checked >> hold >> scorecard
         last: list[Any] = [scorecard]
         for step in steps:
-            published = task(python_callable=_step_callable, task_id=step.task_id, doc_md=step.doc_md)(
-                period, step.task_id
-            )
+            published = task(
+                python_callable=_step_callable, task_id=step.task_id, doc_md=step.doc_md
+            )(period, step.task_id)
             hold >> published
             scorecard >> published
             last.append(published)
@@ -292,7 +314,9 @@ def collect_schedules_of(registry: Registry | None = None) -> list[CollectSchedu
     return [item for item, _ in collect_schedules((registry or load_registry()).datasets)]
 
 
-def build_collect_dags(registry: Registry | None = None, end_date: datetime | None = None) -> dict[str, DAG]:
+def build_collect_dags(
+    registry: Registry | None = None, end_date: datetime | None = None
+) -> dict[str, DAG]:
     """dag_id -> DAG for every update cycle that has datasets in the registry."""
     chosen = registry or load_registry()
     return {

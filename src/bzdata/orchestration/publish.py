@@ -63,7 +63,9 @@ def waiting_for(lake: Path | str, period: str, registry: Registry | None = None)
     """Datasets due for `period` whose collection has not run yet (no manifest)."""
     from bzdata.ingest import manifest as mf
 
-    return [d for d in due_datasets(period, registry) if not mf.manifest_file(lake, d, period).is_file()]
+    return [
+        d for d in due_datasets(period, registry) if not mf.manifest_file(lake, d, period).is_file()
+    ]
 
 
 def fingerprint(lake: Path | str, period: str) -> str:
@@ -100,7 +102,9 @@ class Readiness:
         return f"报送期 {self.period} 的全部到期报送均已汇聚，开始构建、校核、晾晒与发布"
 
 
-def readiness(work_dir: Path | str, lake: Path | str, period: str, *, force: bool = False) -> Readiness:
+def readiness(
+    work_dir: Path | str, lake: Path | str, period: str, *, force: bool = False
+) -> Readiness:
     waiting = waiting_for(lake, period)
     published = published_fingerprint(work_dir, period)
     again = not force and published is not None and published == fingerprint(lake, period)
@@ -109,7 +113,9 @@ def readiness(work_dir: Path | str, lake: Path | str, period: str, *, force: boo
 
 def record_publication(work_dir: Path | str, lake: Path | str, period: str, run_id: str) -> dict:
     state = {"period": period, "fingerprint": fingerprint(lake, period), "run_id": run_id}
-    write_text_atomic(publish_dir(work_dir, period) / STATE_FILE, json.dumps(state, ensure_ascii=False, indent=1))
+    write_text_atomic(
+        publish_dir(work_dir, period) / STATE_FILE, json.dumps(state, ensure_ascii=False, indent=1)
+    )
     return state
 
 
@@ -140,7 +146,9 @@ def severe_failures(work_dir: Path | str, period: str) -> dict[str, list[str]]:
     held: dict[str, list[str]] = {}
     if not path.is_file():
         return held
-    for row in pq.read_table(path, columns=["dataset", "rule_id", "severity", "unexpected_count"]).to_pylist():
+    for row in pq.read_table(
+        path, columns=["dataset", "rule_id", "severity", "unexpected_count"]
+    ).to_pylist():
         if row["severity"] == SEVERE and (row["unexpected_count"] or 0) > 0:
             held.setdefault(row["dataset"], []).append(row["rule_id"])
     return {k: sorted(v) for k, v in sorted(held.items())}
@@ -150,7 +158,9 @@ def write_holds(work_dir: Path | str, period: str) -> dict[str, list[str]]:
     """Write the period's hold list (replaced whole: fixed datasets leave it)."""
     held = severe_failures(work_dir, period)
     body = {"period": period, "reason": "严重级质量规则未通过，暂停下游发布直至整改", "held": held}
-    write_text_atomic(publish_dir(work_dir, period) / HOLDS_FILE, json.dumps(body, ensure_ascii=False, indent=1))
+    write_text_atomic(
+        publish_dir(work_dir, period) / HOLDS_FILE, json.dumps(body, ensure_ascii=False, indent=1)
+    )
     return held
 
 
@@ -181,7 +191,9 @@ class PublishStep:
     run: Callable[[PublishContext], Any]  # dotted-path imports inside, nothing at parse time
 
 
-def publish_context(work_dir: Path | str, period: str, registry: Registry | None = None) -> PublishContext:
+def publish_context(
+    work_dir: Path | str, period: str, registry: Registry | None = None
+) -> PublishContext:
     held = read_holds(work_dir, period)
     allowed = tuple(d.id for d in (registry or load_registry()).datasets if d.id not in held)
     return PublishContext(Path(work_dir), period, allowed, held)

@@ -242,7 +242,9 @@ def run_period(
         dag = bag.dags.get(dag_id)
         if dag is None:
             raise RunError(f"DAG 文件夹 {home.dags_folder} 中没有 {dag_id}")
-        echo(f"▶ {dag_id}：报送期 {chosen}，{'逻辑日期 ' + logical_date.isoformat() if logical_date else '资产触发（conf.period）'}")
+        echo(
+            f"▶ {dag_id}：报送期 {chosen}，{'逻辑日期 ' + logical_date.isoformat() if logical_date else '资产触发（conf.period）'}"
+        )
         outcome = run_dag(dag, chosen, logical_date, run_after, conf)
         report.dags.append(outcome)
         report.timings[dag_id] = outcome.seconds

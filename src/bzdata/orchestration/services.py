@@ -120,7 +120,10 @@ class Services:
             f"{self.url}/api/v2{path}",
             data=data,
             method=method,
-            headers={"Authorization": f"Bearer {self._token()}", "Content-Type": "application/json"},
+            headers={
+                "Authorization": f"Bearer {self._token()}",
+                "Content-Type": "application/json",
+            },
         )
         with urllib.request.urlopen(request, timeout=30) as resp:
             return json.loads(resp.read() or b"{}")

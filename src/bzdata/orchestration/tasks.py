@@ -114,9 +114,7 @@ def mark_collected(dataset_ids: list[str], logical_date: datetime | None, run_id
 
     moment, period = run_moment(logical_date)
     paths = Paths.for_env()
-    unrecorded = [
-        d for d in dataset_ids if not mf.manifest_file(paths.lake, d, period).is_file()
-    ]
+    unrecorded = [d for d in dataset_ids if not mf.manifest_file(paths.lake, d, period).is_file()]
     for dataset_id in unrecorded:
         record_failure(dataset_id, period, moment, paths, run_id, "汇聚任务未完成，未留下报送记录")
     return {"period": period, "datasets": len(dataset_ids), "unrecorded": unrecorded}
