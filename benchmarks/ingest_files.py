@@ -8,6 +8,10 @@ resident memory is measured on its own (it must stay flat however large the file
 baseline is DuckDB reading the same UTF-8 CSV files with `read_csv(..., all_varchar = true)` and
 writing Parquet: the speed of a C++ CSV reader with no row accounting. DuckDB cannot decode
 GBK/GB18030, so those files are left out of the comparison (the ingest reads them all).
+
+XLSX files are read by python-calamine where that is exact and by openpyxl otherwise; the last
+table times every XLSX file both ways in one run (`--xlsx-rows N` adds a generated sheet of N
+rows, since demo sheets are small).
 """
 
 from __future__ import annotations
@@ -48,12 +52,40 @@ peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"files": result, "peak_mib": peak}))
 """
 
+_XLSX = """
+import json, sys, time
+from pathlib import Path
+from bzdata.ingest import readers
+from bzdata.registry import load_registry
+
+registry = load_registry()
+out = []
+for arg in sys.argv[1:]:
+    dataset, path = arg.split("=", 1)
+    ds, times = registry.dataset(dataset), {}
+    real = readers._calamine_rows
+    sum(1 for _ in readers.open_file(Path(path), ds, path).items)  # imports and caches warm
+    for reader, fast in (("openpyxl", lambda p: None), ("calamine", real)):
+        readers._calamine_rows = fast
+        start = time.perf_counter()
+        opened = readers.open_file(Path(path), ds, path)
+        rows = sum(1 for _ in opened.items)
+        times[reader] = time.perf_counter() - start
+    readers._calamine_rows = real
+    out.append({"file": Path(path).name, "rows": rows, **times,
+                "exact": real(Path(path)) is not None})
+print(json.dumps(out))
+"""
+
 
 def main() -> int:
     parser = argparse.ArgumentParser(description="汇聚文件通道性能基准")
     parser.add_argument("--synth", type=Path, help="已有的 bzdata synth 输出目录")
     parser.add_argument("--scale", default="demo", choices=["demo", "city"])
     parser.add_argument("--period", help="期次 YYYY-MM（默认 synth 的第一期）")
+    parser.add_argument(
+        "--xlsx-rows", type=int, default=0, help="另生成一个 N 行的 xlsx 参与读取器对比"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bzdata-bench-") as tmp:
         synth = args.synth
@@ -86,6 +118,21 @@ def main() -> int:
             if f["source"].endswith(".csv") and f["encoding"] in ("utf-8", "utf-8-sig")
         ]
         baseline = {threads: _duckdb(synth, csv_utf8, Path(tmp), threads) for threads in (1, 2)}
+        xlsx = [
+            f"{f['dataset']}={synth / 'landing' / f['source']}"
+            for f in files
+            if f["source"].endswith(".xlsx")
+        ]
+        if args.xlsx_rows:
+            xlsx.append(_big_xlsx(Path(tmp), args.xlsx_rows))
+        done = subprocess.run(
+            [sys.executable, "-c", _XLSX, *xlsx],
+            check=True,
+            capture_output=True,
+            text=True,
+            env={**os.environ, "BZDATA_QUIET": "1"},
+        )
+        readers = json.loads(done.stdout)
 
     print(f"合成滨州 {meta['scale']}（{meta['persons']:,} 人），期次 {period}")
     widths = (14, 11, 12, 9, 8, 12, 8)
@@ -119,7 +166,40 @@ def main() -> int:
             f"（{rows / seconds:,.0f} 行/秒，{mb / seconds:.1f} MB/秒），"
             f"本平台用时为其 {secs / seconds:.1f} 倍"
         )
+    print("XLSX 读取（同一进程内先后两种读取器，含表头识别与逐行检查）：")
+    widths = (34, 10, 12, 12, 8, 8)
+    print(_line(("文件", "行数", "openpyxl 秒", "calamine 秒", "倍数", "精确"), widths))
+    for r in readers:
+        cells = (
+            r["file"],
+            f"{r['rows']:,}",
+            f"{r['openpyxl']:.2f}",
+            f"{r['calamine']:.2f}" if r["exact"] else "—",
+            f"{r['openpyxl'] / r['calamine']:.1f}" if r["exact"] else "—",
+            "是" if r["exact"] else "否（含空文本单元格，用 openpyxl）",
+        )
+        print(_line(cells, widths))
     return 0
+
+
+def _big_xlsx(tmp: Path, rows: int) -> str:
+    """A social-relief sheet of `rows` records written by the synthetic department."""
+    from datetime import datetime
+
+    import pyarrow as pa
+
+    from bzdata.registry import load_registry
+    from bzdata.synth import writers
+
+    ds = load_registry().dataset("mzj_shjz")
+    values = {
+        c: pa.array([f"0{i:017d}" if j == 0 else f"{c}{i}" for i in range(rows)])
+        for j, c in enumerate(ds.columns)
+    }
+    path = writers.write_file_drop(
+        ds, pa.table(values), tmp / "big", "2023-01", datetime(2023, 2, 2)
+    )
+    return f"{ds.id}={path}"
 
 
 def _line(cells: tuple[str, ...], widths: tuple[int, ...]) -> str:

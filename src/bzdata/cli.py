@@ -28,6 +28,9 @@ FEATURES: tuple[str, ...] = (
     "bzdata.orchestration.cli",
     "bzdata.quality.cli",
     "bzdata.scorecard.cli",
+    "bzdata.catalog.cli",
+    "bzdata.indicators.cli",
+    "bzdata.portal.cli",
 )
 
 SUBCOMMAND_METAVAR = "<子命令>"
@@ -178,9 +181,25 @@ def _demo_pipeline(run: DemoRun) -> None:
         print(f"  {period}：{'、'.join(d.dag_id for d in report.dags)} 完成")
 
 
+def _demo_publish(run: DemoRun) -> None:
+    # Each period's DAG publishes a portal snapshot as its last step; this covers a pipeline
+    # whose last DAG did not reach it (nothing to publish without the period's scorecard).
+    from bzdata import snapshot
+
+    latest = _demo_periods(run)[-1]
+    published = snapshot.current(run.work_dir)
+    if published is not None and published.period == latest:
+        return
+    try:
+        snapshot.publish(run.work_dir, latest)
+    except snapshot.SnapshotError as exc:
+        print(f"  未发布门户快照：{exc}", file=sys.stderr)
+
+
 DEMO_STEPS: tuple[DemoStep, ...] = (
     DemoStep("生成合成滨州数据", _demo_synth),
     DemoStep("逐月运行汇聚、治理、校核与晾晒（Airflow）", _demo_pipeline),
+    DemoStep("发布门户快照", _demo_publish),
 )
 
 
@@ -206,6 +225,18 @@ def run_demo(args: argparse.Namespace) -> int:
     latest = _demo_periods(run)[-1]
     print(f"  晾晒台报告：{work_dir / 'scorecard' / latest / 'report' / 'index.html'}")
     print(f"  问题清单：bzdata quality report --period {latest} --work {work_dir}")
+    print(f"  资源目录检索：bzdata catalog search 人口 --work {work_dir}")
+    from bzdata import snapshot
+
+    if snapshot.current(work_dir) is not None:
+        print(
+            f"  门户：运行 .venv/bin/bzdata serve --work {work_dir}，"
+            "然后在浏览器打开 http://127.0.0.1:8000/"
+        )
+        print(
+            "  部门账号：.venv/bin/bzdata portal user add <用户名> --dept <部门代码> "
+            f"--work {work_dir}"
+        )
     return 0
 
 

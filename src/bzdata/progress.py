@@ -146,3 +146,36 @@ def _plain_task(description: str, total: int | None) -> Iterator[Advance]:
     counter = _PlainCounter(description, total)
     yield counter.advance
     counter.finish()
+
+
+class Meter:
+    """Rows done, rate and time left of one long piece of work whose size is known in bytes
+    (or not at all): a line every PLAIN_INTERVAL_SECONDS, and a closing line if any was printed.
+    Plain lines on any stream, so that terminals and task logs (Airflow) show the same text."""
+
+    def __init__(self, description: str, total_bytes: int | None) -> None:
+        self.description = description
+        self.total = total_bytes or None
+        self.start = self.last = time.monotonic()
+        self.spoke = False
+
+    def update(self, rows: int, done_bytes: int | None = None) -> None:
+        now = time.monotonic()  # called per record: the cheap test first
+        if now - self.last < PLAIN_INTERVAL_SECONDS or is_quiet():
+            return
+        self.last, self.spoke = now, True
+        _emit(f"  {self.description}：{self.status(rows, done_bytes, now)}")
+
+    def status(self, rows: int, done_bytes: int | None, now: float | None = None) -> str:
+        elapsed = max((now or time.monotonic()) - self.start, 1e-9)
+        text = f"已处理 {rows:,} 行，每秒 {rows / elapsed:,.0f} 行"
+        if self.total and done_bytes:
+            share = min(done_bytes / self.total, 1.0)
+            left = elapsed * (1 - share) / share if share else 0.0
+            text += f"，{share:.0%}，预计还需 {left:.0f} 秒"
+        return text + f"，已用 {elapsed:.0f} 秒"
+
+    def finish(self, rows: int) -> None:
+        if self.spoke and not is_quiet():
+            elapsed = time.monotonic() - self.start
+            _emit(f"  {self.description}：完成 {rows:,} 行，用时 {elapsed:.1f} 秒")

@@ -48,10 +48,34 @@ def test_non_ascii_after_a_plain_ascii_first_mebibyte_is_seen(tmp_path: Path):
     assert found.label == "gbk"
 
 
-def test_utf16_is_refused_with_a_guess(tmp_path: Path):
+@pytest.mark.parametrize(
+    ("data", "label", "bom"),
+    [
+        (b"\xff\xfe" + TEXT.encode("utf-16-le"), "utf-16-le", True),
+        (b"\xfe\xff" + TEXT.encode("utf-16-be"), "utf-16-be", True),
+        (TEXT.encode("utf-16-le"), "utf-16-le", False),
+        (TEXT.encode("utf-16-be"), "utf-16-be", False),
+    ],
+)
+def test_utf16_is_told_by_its_bom_or_its_nul_side(tmp_path: Path, data, label, bom):
+    found = detect(_file(tmp_path, data), declared="gbk")
+    assert (found.label, found.bom, found.nul_padding) == (label, bom, 0)
+
+
+def test_nul_padding_at_the_end_is_measured_not_refused(tmp_path: Path):
+    found = detect(_file(tmp_path, TEXT.encode("gbk") + b"\x00" * 4096))
+    assert (found.label, found.nul_padding) == ("gbk", 4096)
+
+
+def test_cr_only_line_ends_are_seen(tmp_path: Path):
+    found = detect(_file(tmp_path, TEXT.replace("\n", "\r").encode("utf-8")))
+    assert found.cr_only and found.label == "utf-8"
+
+
+def test_utf32_is_refused_with_a_guess(tmp_path: Path):
     with pytest.raises(UnknownEncoding) as caught:
-        detect(_file(tmp_path, TEXT.encode("utf-16")))
-    assert "UTF-8" in str(caught.value) and "GB18030" in str(caught.value)
+        detect(_file(tmp_path, TEXT.encode("utf-32")))
+    assert "UTF-8" in str(caught.value) and "UTF-16" in str(caught.value)
 
 
 def test_binary_noise_is_refused_naming_the_line(tmp_path: Path):

@@ -375,10 +375,10 @@ def test_row_at_a_time_formats_are_converted_in_batches(drop, ingest, paths, mon
 
 
 def test_file_in_no_accepted_encoding_is_quarantined(drop, ingest, paths):
-    drop(BIRTH, _csv(HEADER, *GOOD).decode().encode("utf-16"))
+    drop(BIRTH, _csv(HEADER, *GOOD).decode().encode("utf-32"))
     [row] = ingest(BIRTH)
     assert row["status"] == "quarantined"
-    assert "平台只接受 UTF-8（可带 BOM）、GBK 或 GB18030" in row["reason"]
+    assert "平台只接受 UTF-8（可带 BOM）、GBK、GB18030 或 UTF-16" in row["reason"]
     assert (paths.lake / "quarantine" / BIRTH / "2023-01" / "出生医学证明_202301.csv").exists()
 
 
@@ -428,3 +428,16 @@ def test_file_breaking_midway_is_quarantined_whole(drop, ingest, raw, rejects, m
     assert (row["status"], row["rows_read"]) == ("quarantined", 0)
     assert "读到第 5 条记录附近时出错：ValueError: zip 成员损坏" in row["reason"]
     assert raw(BIRTH).num_rows == 0 and rejects(BIRTH) == []
+
+
+def test_long_ingest_reports_rows_rate_and_time_left(drop, ingest, monkeypatch, capsys):
+    from bzdata import progress
+
+    monkeypatch.delenv("BZDATA_QUIET", raising=False)
+    monkeypatch.setattr(progress, "PLAIN_INTERVAL_SECONDS", 0.0)  # report at every record
+    drop(BIRTH, _csv(HEADER, *GOOD))
+    ingest(BIRTH)
+    lines = [line for line in capsys.readouterr().err.splitlines() if "出生医学证明_202301" in line]
+    assert any("已处理 3 行，每秒" in line and "100%，预计还需" in line for line in lines), lines
+    assert "已处理 0 行" in lines[0] and "预计还需" in lines[0]
+    assert lines[-1].endswith("秒") and "完成 3 行" in lines[-1]

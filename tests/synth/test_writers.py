@@ -478,3 +478,74 @@ def test_every_registered_dataset_round_trips(tmp_path: Path, path: Path) -> Non
         assert out.stat().st_mtime == DELIVERED.timestamp()
     assert writers.read_back(out, ds).to_pydict() == table.to_pydict()
     assert os.path.commonpath([out, tmp_path]) == str(tmp_path)
+
+
+# ---------------------------------------------------------------------------- file artefacts
+
+
+def _registry_ds(dataset: str):
+    from bzdata.registry import load_registry
+
+    return load_registry().dataset(dataset)
+
+
+def _plain_table(ds, rows: int = 12) -> pa.Table:
+    return pa.table(
+        {c: pa.array([f"0{j}{i:05d}" for i in range(rows)]) for j, c in enumerate(ds.columns)}
+    )
+
+
+def test_artefact_drop_is_reproducible_and_reads_back_its_complete_records(tmp_path: Path):
+    ds = _registry_ds("wjw_swyxzm")  # GBK CSV
+    kinds = ("utf16", "trailing_empty_columns", "title_rows", "cut", "nul_padding")
+    table = _plain_table(ds)
+    first, truth = writers.write_artefact_drop(ds, table, tmp_path / "a", PERIOD, DELIVERED, kinds)
+    again, _ = writers.write_artefact_drop(ds, table, tmp_path / "b", PERIOD, DELIVERED, kinds)
+    assert first.read_bytes() == again.read_bytes()
+    assert truth["artefacts"] == sorted(kinds) and truth["complete_records"] == 12
+    data = first.read_bytes()
+    assert data.endswith(b"\x00" * 4096) and len(data) % 4096 == 0
+    body = data.rstrip(b"\x00")
+    body += b"\x00" * (len(body) % 2)  # the NUL high byte of a last UTF-16-LE character
+    decoded = [
+        body.decode(c, errors="replace").lstrip("\ufeff") for c in ("utf-16-le", "utf-16-be")
+    ]
+    [text] = [t for t in decoded if t.startswith(ds.name)]  # LE or BE, BOM or not
+    lines = text.split("\r\n")
+    assert lines[1].endswith("\t\t\t") and lines[0].startswith(ds.name)
+    assert len(lines) == truth["cut_line"] and not text.endswith("\r\n")
+    assert writers.read_back(first, ds).equals(table)
+
+
+def test_artefact_drop_refuses_kinds_its_format_cannot_carry(tmp_path: Path):
+    with pytest.raises(ValueError, match="不能带有文件瑕疵"):
+        writers.write_artefact_drop(
+            _registry_ds("mzj_shjz"), pa.table({}), tmp_path, PERIOD, DELIVERED, ("utf16",)
+        )
+    ds = _registry_ds("wjw_csyxzm")
+    with pytest.raises(ValueError, match="互斥"):
+        writers.write_artefact_drop(
+            ds, _plain_table(ds), tmp_path, PERIOD, DELIVERED, ("cut", "unterminated_last_line")
+        )
+
+
+def test_read_back_refuses_an_artefact_file_changed_since_it_was_written(tmp_path: Path):
+    ds = _registry_ds("dsj_dzzz")
+    path, _ = writers.write_artefact_drop(
+        ds, _plain_table(ds), tmp_path, PERIOD, DELIVERED, ("blank_rows",)
+    )
+    path.write_bytes(path.read_bytes() + b"\n")
+    with pytest.raises(ValueError, match="sha256 不一致"):
+        writers.read_back(path, ds)
+
+
+def test_choose_artefacts_follows_the_share_and_the_format():
+    ds = _registry_ds("zrzyj_bdcdj")
+    assert writers.choose_artefacts(ds, PERIOD, 0.0, 1) == ()
+    picked = [writers.choose_artefacts(ds, f"2023-{m:02d}", 1.0, 1) for m in range(1, 13)]
+    assert all(p and set(p) <= set(writers.ARTEFACTS["xlsx"]) for p in picked)
+    assert picked == [writers.choose_artefacts(ds, f"2023-{m:02d}", 1.0, 1) for m in range(1, 13)]
+    csv = _registry_ds("swj_nssb")
+    for m in range(1, 13):
+        kinds = writers.choose_artefacts(csv, f"2023-{m:02d}", 1.0, m)
+        assert sum(k in ("cut", "unterminated_last_line", "footer_rows") for k in kinds) <= 1

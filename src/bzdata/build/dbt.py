@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bzdata import config, progress
+from bzdata import config, duck, progress
 from bzdata.ingest.lock import WriterBusy, writer_lock
 from bzdata.ingest.paths import Paths as IngestPaths
 
@@ -130,6 +130,7 @@ def invoke(
     env = {
         **os.environ,
         **config.TELEMETRY_OFF,
+        **duck.environment(),
         ENV_WAREHOUSE: str(paths.warehouse),
         ENV_THREADS: str(threads),
         "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",

@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from bzdata import progress
 from bzdata.ingest import manifest as mf
 from bzdata.ingest.paths import Paths
 from bzdata.ingest.publish import publish_dir, remove_dir, staging_dir, sweep, write_parquet
@@ -34,7 +35,14 @@ from bzdata.registry import Dataset, load_registry
 BATCH_ROWS = 100_000
 NOT_CONFIGURED = "前置库通道未配置"
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-_ENCODING_FAMILY = {"utf-8": "UTF-8", "utf-8-sig": "UTF-8", "gbk": "GB", "gb18030": "GB"}
+_ENCODING_FAMILY = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8",
+    "gbk": "GB",
+    "gb18030": "GB",
+    "utf-16-le": "UTF-16",
+    "utf-16-be": "UTF-16",
+}
 
 
 def due_at(ds: Dataset, period: str) -> datetime | None:
@@ -91,6 +99,7 @@ class _Run:
             "watermark": None,
             "run_id": self.run_id,
             "loaded_at": self.loaded_at,
+            "artefacts": None,
         }
         row.update(values)
         mf.check_counts(row)
@@ -234,7 +243,10 @@ def _load_file(run: _Run, path: Path, name: str, batch_id: str) -> dict:
     writer = _PartWriter(part, run, opened.match.positions, batch_id, name, opened.empty_is_null)
     accepted = rejected = 0
     items = opened.items
+    size = opened.position[1] if opened.position else None
+    meter = progress.Meter(f"汇聚 {name}", size)
     while True:
+        meter.update(accepted + rejected, opened.position[0] if opened.position else None)
         try:
             item = next(items, None)
         except AssertionError:
@@ -271,12 +283,14 @@ def _load_file(run: _Run, path: Path, name: str, batch_id: str) -> dict:
             writer.add(*item)
             accepted += 1
     writer.close()
+    meter.finish(accepted + rejected)
     run.parts += 1
     notes = []
     declared = run.ds.delivery.encoding
     detected = opened.encoding
     if declared and detected and _ENCODING_FAMILY[declared] != _ENCODING_FAMILY[detected]:
         notes.append(f"登记编码为 {declared}，实际检测为 {detected}，已按 {detected} 读取")
+    notes += opened.artefacts.notes()
     if rejected:
         notes.append(f"{rejected} 行被拒收，原文与原因见拒收表")
     drift = opened.match.drift()
@@ -288,6 +302,7 @@ def _load_file(run: _Run, path: Path, name: str, batch_id: str) -> dict:
         "rows_accepted": accepted,
         "rows_rejected": rejected,
         "schema_drift": drift,
+        "artefacts": opened.artefacts.to_json(),
         "notes": notes,
     }
 

@@ -8,7 +8,8 @@
 
 The manifest is kept as one file per dataset and period so that datasets can be ingested by
 parallel processes, each replacing only its own files. Its rows obey
-rows_read == rows_accepted + rows_rejected. Lateness is the boolean `late` beside `status`
+rows_read == rows_accepted + rows_rejected (title, blank and footer lines are not records and
+are listed in `artefacts` instead). Lateness is the boolean `late` beside `status`
 (a late file is still `loaded`), so a late delivery that was also a duplicate or quarantined
 keeps both facts. The watermark a 前置库 pull reached is kept on its manifest row: the next
 period's pull starts from the latest earlier period, so rerunning any period pulls the same rows.
@@ -71,6 +72,10 @@ MANIFEST_SCHEMA = pa.schema(
         ("watermark", pa.string()),
         ("run_id", pa.string()),
         ("loaded_at", pa.timestamp("us", tz="UTC")),
+        # JSON list of what a spreadsheet or editor did to the file and ingest tolerated:
+        # [{"kind", "detail", "line"}]; null when nothing. Added after the first release, so
+        # older manifest files lack it (the warehouse view reads it as null there).
+        ("artefacts", pa.string()),
     ]
 )
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
+from bzdata import duck
 from bzdata.ingest import manifest as mf
 from bzdata.ingest.lock import writer_lock
 from bzdata.ingest.paths import Paths
@@ -35,8 +36,6 @@ _DUCKDB_TYPES = {
 
 def refresh_warehouse(paths: Paths, *, run_id: str | None = None) -> None:
     """(Re)create schema `raw` under the writer lock; raises WriterBusy if another writer runs."""
-    import duckdb
-
     run_id = run_id or f"refresh-{os.getpid()}"
     lake = Path(paths.lake).resolve()
     views = [
@@ -55,7 +54,7 @@ def refresh_warehouse(paths: Paths, *, run_id: str | None = None) -> None:
             globs[name] = mf.census_file(lake, ds.id, "*").parent / "*.parquet"
     with writer_lock(paths, run_id, "refresh_warehouse"):
         paths.database.parent.mkdir(parents=True, exist_ok=True)
-        con = duckdb.connect(str(paths.database))
+        con = duck.connect(paths.database)
         try:
             con.execute("BEGIN")
             con.execute("DROP SCHEMA IF EXISTS raw CASCADE")

@@ -199,9 +199,26 @@ def publish_context(
     return PublishContext(Path(work_dir), period, allowed, held)
 
 
+def catalogue_step(ctx: PublishContext) -> Any:
+    """The resource catalogue of the period, then the portal's snapshot holding it."""
+    from bzdata.catalog.build import rebuild_for_period
+    from bzdata.snapshot import publish_task
+
+    result = rebuild_for_period(ctx.work_dir, ctx.period)
+    publish_task(ctx.work_dir, ctx.period)
+    return result
+
+
 # Downstream steps after the scorecard, each gated by the severity hold. A team adds its step
-# with one line here, e.g. PublishStep("publish_catalog", "发布资源目录", catalog_step).
-PUBLISH_STEPS: tuple[PublishStep, ...] = ()
+# with one line here.
+PUBLISH_STEPS: tuple[PublishStep, ...] = (
+    PublishStep(
+        "catalogue",
+        "公共数据资源目录：从登记册、dbt 产物、报送台账和质量结果重建目录与检索索引，"
+        "然后发布门户读取的快照",
+        catalogue_step,
+    ),
+)
 
 
 def step_ids(steps: Iterable[PublishStep]) -> list[str]:

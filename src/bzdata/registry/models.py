@@ -513,6 +513,16 @@ class Indicator(_Model):
     category: IndicatorCategory
     source: IndicatorSource
     department: SnakeId | None = None
+    # Bounds of a reported value; None derives them from the unit (% -> 0..100, else >= 0).
+    min: Number | None = None
+    max: Number | None = None
+
+    @property
+    def bounds(self) -> tuple[float | None, float | None]:
+        """(lowest, highest) acceptable value; either may be None (unbounded)."""
+        low = self.min if self.min is not None else 0
+        high = self.max if self.max is not None else (100 if self.unit == "%" else None)
+        return low, high
 
     def is_met(self, value: float) -> bool:
         """Whether a measured value reaches the 2025 target."""

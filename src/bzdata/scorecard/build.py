@@ -23,10 +23,10 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from bzdata.catalog.lint import lint_registry
 from bzdata.ingest.publish import fsync_path, publish_dir, staging_dir, sweep
 from bzdata.registry import Registry, default_root, load_registry
 from bzdata.scorecard import charts, compute, details, formulas, render, report, workbook
-from bzdata.scorecard.catalog_lint import lint_registry
 from bzdata.scorecard.config import (
     DIMENSIONS,
     SECTION_NAMES,

@@ -25,6 +25,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 
+from bzdata import duck
 from bzdata.quality import outputs as quality_outputs
 from bzdata.registry import Registry
 from bzdata.scorecard.config import SECTIONS, ScorecardConfig
@@ -166,8 +167,7 @@ def open_sources(
     """A DuckDB connection with every source as a view or registered table."""
     check_period(period)
     lake = Path(lake)
-    con = duckdb.connect()
-    con.execute("set threads = 2")
+    con = duck.connect()
     _file_view(con, "manifest", manifest_files(lake), _manifest_schema())
     for table, schema in QUALITY_TABLES.items():
         _file_view(con, table, quality_files(lake, table), schema)

@@ -10,7 +10,9 @@ writes, under `out`:
     truth/<YYYY-MM>/*.parquet                  the true world: persons, entities, estates, addresses
     ledger/<YYYY-MM>/defects.parquet           every defective value delivered that month
     ledger/<YYYY-MM>/rectifications.parquet    what became of each defect open the month before
+    ledger/<YYYY-MM>/files/<dataset>.json      file-level artefacts of a delivery (when enabled)
     synth.json                                 parameters and per-delivery counts
+    catalogue/catalogue.jsonl                  the city's registered 资源目录 (not delivered)
 """
 
 from __future__ import annotations
@@ -60,8 +62,14 @@ def generate(
     seed: int = 20230101,
     start_period: str = "2023-01",
     rates: Rates | None = None,
+    file_artefacts: float = 0.0,
 ) -> Summary:
-    """Generate `months` monthly periods of synthetic Binzhou starting at `start_period`."""
+    """Generate `months` monthly periods of synthetic Binzhou starting at `start_period`.
+
+    `file_artefacts` is the share of file deliveries that carry what spreadsheets and editors do
+    to files (UTF-16, empty trailing columns, a cut last record …; `writers.ARTEFACTS`), each
+    recorded in `ledger/<period>/files/`; off by default so the value-level truth stays simple.
+    """
     out = Path(out_dir)
     registry = load_registry()
     rates = rates or Rates()
@@ -84,7 +92,8 @@ def generate(
             outcomes: list[dict] = []
             for ds in datasets:
                 if ds.is_due(period):
-                    entry, rows, outs = _deliver(ds, world, injector, out, period)
+                    artefacts = writers.choose_artefacts(ds, period, file_artefacts, seed)
+                    entry, rows, outs = _deliver(ds, world, injector, out, period, artefacts)
                     deliveries.append(entry)
                     ledger += rows
                     outcomes += outs
@@ -103,15 +112,19 @@ def generate(
         "rates": rates.kinds,
         "fix_rate": rates.fix,
         "reopen_rate": rates.reopen,
+        "file_artefacts": file_artefacts,
         "deliveries": deliveries,
     }
     _atomic_bytes(
         out / "synth.json", json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True).encode()
     )
+    from bzdata.synth.catalogue import generate_catalogue
+
+    generate_catalogue(out / "catalogue" / "catalogue.jsonl", registry, seed=seed)
     return Summary(out, periods, deliveries, n_defects)
 
 
-def _deliver(ds, world: World, injector: Injector, out: Path, period: str):
+def _deliver(ds, world: World, injector: Injector, out: Path, period: str, artefacts=()):
     clean = views.build(ds.id, world)
     status = injector.delivery(ds, period)
     due = (
@@ -141,7 +154,13 @@ def _deliver(ds, world: World, injector: Injector, out: Path, period: str):
             arrival = month_end(period) + int(rng.integers(1, ds.delivery.due_day + 1))
         seconds = int(rng.integers(8 * 3600, 18 * 3600))
         delivered_at = (arrival.astype("datetime64[s]") + seconds).astype(object)
-        path = writers.write_file_drop(ds, table, out, period, delivered_at)
+        if artefacts:
+            path, truth = writers.write_artefact_drop(
+                ds, table, out, period, delivered_at, artefacts
+            )
+            entry["artefacts"] = truth["artefacts"]
+        else:
+            path = writers.write_file_drop(ds, table, out, period, delivered_at)
         if status == "late":
             rows.append(
                 injector.delivery_entry(

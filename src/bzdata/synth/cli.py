@@ -39,6 +39,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="X",
         help="缺陷率倍数（0 表示不注入缺陷），默认 1",
     )
+    parser.add_argument(
+        "--file-artefacts",
+        type=float,
+        default=0.0,
+        metavar="P",
+        help="带文件瑕疵（UTF-16、末尾空列、截断末行等）的文件报送所占比例（0–1），默认 0",
+    )
     parser.set_defaults(func=run)
 
 
@@ -53,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed,
         start_period=args.start,
         rates=rates,
+        file_artefacts=args.file_artefacts,
     )
     late = sum(d["status"] == "late" for d in summary.deliveries)
     missing = sum(d["status"] == "missing" for d in summary.deliveries)

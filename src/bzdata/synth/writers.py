@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import re
@@ -39,6 +40,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
+import pyarrow.parquet as pq
 
 # Rows encoded per step: bounds memory for multi-million-row extracts.
 BATCH_ROWS = 65_536
@@ -253,10 +255,10 @@ def _encode_header(ds: DatasetSpec, line: str, codec: str, encoding: str) -> byt
         raise
 
 
-def _csv_quote(value: str, lone: bool) -> str:
+def _csv_quote(value: str, lone: bool, sep: str = ",") -> str:
     if value == "" and lone:
         return '""'
-    if re.search(_NEEDS_QUOTE, value):
+    if re.search(_NEEDS_QUOTE, value) or sep in value:
         return '"' + value.replace('"', '""') + '"'
     return value
 
@@ -352,11 +354,16 @@ def _sheet_name(name: str) -> str:
 
 
 def _write_xlsx(
-    ds: DatasetSpec, data: pa.Table, tmp: Path, period: str, provider_name: str | None
+    ds: DatasetSpec,
+    data: pa.Table,
+    tmp: Path,
+    period: str,
+    provider_name: str | None,
+    kinds: set[str] = frozenset(),
 ) -> None:
     import xlsxwriter  # only file drops in xlsx need it
 
-    title_rows = ds.delivery.title_rows or 0
+    title_rows = (ds.delivery.title_rows or 0) + ("title_rows" in kinds)
     headers = _headers(ds)
     width = len(headers)
     if title_rows + 1 + data.num_rows > XLSX_MAX_ROWS:
@@ -383,6 +390,9 @@ def _write_xlsx(
                 sheet.write_string(r, 0, title, title_fmt)
         for c, header in enumerate(headers):
             sheet.write_string(title_rows, c, header, header_fmt)
+        if "trailing_empty_columns" in kinds:  # formatted, empty header cells past the data
+            for c in range(width, width + 3):
+                sheet.write_blank(title_rows, c, None, header_fmt)
         row = title_rows + 1
         record = 1
         for batch in data.to_batches(max_chunksize=BATCH_ROWS):
@@ -401,6 +411,16 @@ def _write_xlsx(
                         )
                 row += 1
                 record += 1
+        if "footer_rows" in kinds:
+            sheet.write_string(row, 0, "合计", text_fmt)
+            sheet.write_number(row, width - 1 if width > 2 else 1, data.num_rows)
+            sheet.write_string(row + 1, 0, f"备注：本表由 {provider_name or ds.provider} 填报")
+            row += 2
+        if "blank_rows" in kinds:  # a coloured block past the data: cells with format only
+            fill = workbook.add_format({"bg_color": "#FFFF99", "num_format": "@"})
+            for r in range(row, row + 200):
+                for c in range(width + 2):
+                    sheet.write_blank(r, c, None, fill)
     finally:
         workbook.close()
 
@@ -642,8 +662,35 @@ def _read_sqlite(path: Path, ds: DatasetSpec) -> pa.Table:
     return _string_table(ds, columns)
 
 
+def _artefact_records(path: Path, ds: DatasetSpec) -> pa.Table | None:
+    """The complete records of a file written with artefacts, from its truth; None for a file
+    without. A file changed since it was written is an error, not a truth."""
+    parts = path.parts
+    if len(parts) < 5 or parts[-5] != "landing":
+        return None
+    root, period = Path(*parts[:-5]), parts[-2]
+    ledger = artefact_ledger_path(root, period, ds.id)
+    if not ledger.exists():
+        return None
+    truth = json.loads(ledger.read_text(encoding="utf-8"))
+    if truth["file"] != path.relative_to(root).as_posix():
+        return None
+    if hashlib.sha256(path.read_bytes()).hexdigest() != truth["sha256"]:
+        raise ValueError(f"{path}：内容与文件瑕疵账本 {ledger} 记录的 sha256 不一致")
+    table = pq.read_table(ledger.with_suffix(".parquet"))
+    if ds.delivery.format == "csv":  # CSV cannot tell empty from missing: as `_read_csv`
+        table = pa.Table.from_arrays(
+            [pc.if_else(pc.equal(c, ""), pa.scalar(None, pa.string()), c) for c in table.columns],
+            names=table.column_names,
+        )
+    return table
+
+
 def read_back(path: Path, ds: DatasetSpec) -> pa.Table:
     """Read a file written here into a string table with the fields' `column` names.
+
+    A file written with artefacts (`write_artefact_drop`) reads back as the complete records its
+    truth holds, checked against the file's sha256.
 
     A faithful reader for round-trip checks that decodes with the declared encoding; it is not
     the platform's ingest (which must detect encodings on its own). CSV empty fields read as null.
@@ -651,8 +698,201 @@ def read_back(path: Path, ds: DatasetSpec) -> pa.Table:
     path = Path(path)
     if ds.delivery.channel == "frontdb":
         return _read_sqlite(path, ds)
+    clean = _artefact_records(path, ds)
+    if clean is not None:
+        return clean
     readers = {"csv": _read_csv, "jsonl": _read_jsonl, "xlsx": _read_xlsx}
     fmt = ds.delivery.format
     if fmt not in readers:
         raise ValueError(f"数据集 {ds.id}：不支持的文件格式 {fmt!r}")
     return readers[fmt](path, ds)
+
+
+# ---------------------------------------------------------------------------- file artefacts
+
+# What a spreadsheet or an editor does to a file on its way to the platform, by format. Each
+# leaves every record complete except `cut`, which ends the file inside one more record.
+ARTEFACTS: dict[str, tuple[str, ...]] = {
+    "csv": (
+        "trailing_empty_columns",
+        "utf16",
+        "unterminated_last_line",
+        "cut",
+        "title_rows",
+        "footer_rows",
+        "blank_rows",
+        "formula_text",
+        "cr_line_ends",
+        "mixed_line_ends",
+        "nul_padding",
+    ),
+    "jsonl": ("unterminated_last_line", "cut", "blank_rows", "mixed_line_ends", "nul_padding"),
+    "xlsx": ("title_rows", "footer_rows", "blank_rows", "trailing_empty_columns"),
+}
+# Kinds that cannot share a file: a cut or a missing last line end is what ends the file.
+_LAST_LINE = ("cut", "unterminated_last_line", "footer_rows")
+
+
+def artefact_ledger_path(root: Path, period: str, dataset: str) -> Path:
+    """The file-level truth of one artefact-carrying delivery (beside it, `<dataset>.parquet`
+    holds its complete records as written, for `read_back`)."""
+    return Path(root) / "ledger" / period / "files" / f"{dataset}.json"
+
+
+def choose_artefacts(ds: DatasetSpec, period: str, share: float, seed: int) -> tuple[str, ...]:
+    """The artefacts (none with probability 1 − share) one delivery carries, drawn from its
+    format's kinds: one to four of them, at most one of the kinds that end the file."""
+    kinds = ARTEFACTS.get(ds.delivery.format or "", ())
+    rng = np.random.default_rng([seed, *period_yyyymm(period).encode(), *ds.id.encode(), 7])
+    if not kinds or rng.random() >= share:
+        return ()
+    count = int(rng.integers(1, min(4, len(kinds)) + 1))
+    picked: list[str] = []
+    for kind in rng.permutation(np.array(kinds, dtype=object)):
+        if len(picked) == count:
+            break
+        if kind in _LAST_LINE and any(k in _LAST_LINE for k in picked):
+            continue
+        picked.append(str(kind))
+    return tuple(sorted(picked))
+
+
+def write_artefact_drop(
+    ds: DatasetSpec,
+    table: pa.Table,
+    root: Path,
+    period: str,
+    delivered_at: datetime,
+    kinds: Sequence[str],
+    *,
+    seed: int = 0,
+) -> tuple[Path, dict]:
+    """Write the dataset's file for `period` carrying the file artefacts `kinds`, and its truth.
+
+    The truth (also written to `artefact_ledger_path`) names the file, its artefacts, how many
+    records are complete (all of `table`, in order) and where the cut record lies if one was
+    cut: the cut record is one more copy of the last record, ended inside its last value, so
+    the complete records stay exactly the table and every value-level ledger row stays true.
+    Files are built in memory: artefact deliveries are for tests and demo-sized cities.
+    """
+    fmt = ds.delivery.format or ""
+    unknown = [k for k in kinds if k not in ARTEFACTS.get(fmt, ())]
+    if unknown:
+        raise ValueError(f"数据集 {ds.id}（{fmt}）不能带有文件瑕疵 {unknown}")
+    if sum(k in _LAST_LINE for k in kinds) > 1:
+        raise ValueError(f"文件瑕疵 {'、'.join(_LAST_LINE)} 互斥：每个文件只有一个末行")
+    if ds.delivery.channel != "file":
+        raise ValueError(f"数据集 {ds.id} 的交付方式为 {ds.delivery.channel}，不是文件")
+    data = _prepare(ds, table)
+    rng = np.random.default_rng([seed, *period_yyyymm(period).encode(), *ds.id.encode()])
+    final = file_drop_path(ds, root, period)
+    truth = {
+        "dataset": ds.id,
+        "period": period,
+        "format": fmt,
+        "file": final.relative_to(Path(root)).as_posix(),
+        "artefacts": sorted(set(kinds)),
+        "complete_records": data.num_rows,
+        "cut_line": None,
+        "cut_column": None,
+    }
+    with _atomic(final) as tmp:
+        if fmt == "xlsx":
+            _write_xlsx(ds, data, tmp, period, None, kinds=set(kinds))
+        else:
+            body, cut, applied = _artefact_text(ds, data, set(kinds), rng, period)
+            tmp.write_bytes(body)
+            truth["artefacts"] = sorted(applied)
+            if cut is not None:
+                truth["cut_line"], truth["cut_column"] = cut
+    _set_times(final, delivered_at)
+    truth["sha256"] = hashlib.sha256(final.read_bytes()).hexdigest()
+    ledger = artefact_ledger_path(root, period, ds.id)
+    with _atomic(ledger.with_suffix(".parquet")) as tmp:
+        pq.write_table(data, tmp, compression="zstd")
+    with _atomic(ledger) as tmp:
+        tmp.write_text(json.dumps(truth, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
+    return final, truth
+
+
+def _artefact_text(ds, data: pa.Table, kinds: set[str], rng, period: str):
+    """The CSV or JSON-lines file with its artefacts, (line, column) of the cut record, and the
+    artefacts the data allowed (no text-forcing without a leading zero, no CR line ends where
+    values hold line breaks or line ends are mixed)."""
+    applied = set(kinds)
+    fmt = ds.delivery.format
+    encoding = ds.delivery.encoding or "utf-8"
+    codec = _CODECS[encoding]
+    sep = "\t" if "utf16" in kinds else ","
+    width = len(ds.fields)
+    if fmt == "csv":
+        if "formula_text" in kinds:
+            forced = r"^(0\d{5,})$"
+            if not any(pc.any(pc.match_substring_regex(c, forced)).as_py() for c in data.columns):
+                applied.discard("formula_text")
+            data = pa.Table.from_arrays(
+                [pc.replace_substring_regex(c, r"^(0\d{5,})$", r'="\1"') for c in data.columns],
+                names=data.column_names,
+            )
+        extra = sep * 3 if "trailing_empty_columns" in kinds else ""
+        header = sep.join(_csv_quote(h, width == 1, sep) for h in _headers(ds)) + extra
+        records = [
+            sep.join(_csv_quote(v or "", width == 1, sep) for v in row) + extra
+            for row in zip(*[c.to_pylist() for c in data.columns], strict=True)
+        ]
+        lines = [header]
+        if "title_rows" in kinds:
+            lines.insert(0, f"{ds.name}（{period[:4]}年{period[5:]}月）" + sep * (width - 1))
+    else:
+        lines = []
+        text = "".join(_jsonl_lines(ds, b).decode() for b in data.to_batches())
+        records = text.split("\n")[:-1]
+    blank = sep * (width - 1) if fmt == "csv" else ""
+    body = list(records)
+    if "blank_rows" in kinds and body:
+        body.insert(len(body) // 2, blank)
+    lines += body
+    if "blank_rows" in kinds and "cut" not in kinds:
+        lines += [blank, blank]
+    if "footer_rows" in kinds:
+        lines += [f"合计{sep * (width - 1)}{len(records)}", f"备注：本表由 {ds.provider} 填报"]
+    eol = "\r\n" if encoding in _CRLF_ENCODINGS and fmt == "csv" else "\n"
+    values_break = any("\r" in line or "\n" in line for line in lines)
+    if "cr_line_ends" in kinds and not values_break and "mixed_line_ends" not in kinds:
+        eol = "\r"
+    else:
+        applied.discard("cr_line_ends")
+    if "mixed_line_ends" in kinds:
+        ends = ["\r\n" if i % 2 else "\n" for i in range(len(lines))]
+    else:
+        ends = [eol] * len(lines)
+    text = "".join(line + end for line, end in zip(lines, ends, strict=True))
+    cut = None
+    if "unterminated_last_line" in kinds and lines:
+        text = text[: -len(ends[-1])]
+    elif "cut" in kinds and records:
+        last = records[-1]
+        column = None
+        if fmt == "csv":
+            quoted = _csv_quote(data.column(width - 1)[-1].as_py() or "", width == 1, sep)
+            end = len(last) - len(extra)
+            start = end - len(quoted)
+            if len(quoted) >= 2:  # inside the last value: the record keeps its width
+                at, column = int(rng.integers(start + 1, end)), width
+            else:  # too short to cut inside: the record loses its last fields
+                at = int(rng.integers(1, max(start, 2)))
+        else:
+            at = int(rng.integers(1, len(last)))
+        # Physical lines before the cut one: one per line end, plus breaks inside values.
+        breaks = len(lines) + sum(line.count("\n") for line in lines)
+        cut = (breaks + 1, column)
+        text += last[:at]
+    if "utf16" in kinds:
+        order = "utf-16-le" if rng.integers(2) else "utf-16-be"
+        out = ("\ufeff" if rng.integers(2) else "") + text
+        data_bytes = out.encode(order)
+    else:
+        data_bytes = (_BOM if encoding == "utf-8-sig" else b"") + text.encode(codec)
+    if "nul_padding" in kinds:
+        data_bytes += b"\x00" * (4096 + (-len(data_bytes)) % 4096)
+    return data_bytes, cut, applied

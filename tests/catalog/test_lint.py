@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bzdata.catalog.lint import METADATA_ITEMS, lint_registry
 from bzdata.registry import default_root, load_registry
-from bzdata.scorecard.catalog_lint import METADATA_ITEMS, lint_registry
 from bzdata.scorecard.config import load_config
 
 

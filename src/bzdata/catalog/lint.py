@@ -1,5 +1,7 @@
 """编目 checks: GB/T 21063 core-metadata completeness and catalogue lint, per dataset entry.
 
+The one home of the catalogue-lint rules; the scorecard's 编目 section reads them from here.
+
 It reads the registry's YAML as written (not the validated models), so it also reports entries the
 loader would refuse, and names what is wrong in Chinese. Two tables come out:
 
@@ -14,12 +16,18 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pyarrow as pa
 import yaml
 
-from bzdata.scorecard.config import CatalogRules
+
+class CatalogRules(Protocol):
+    """The thresholds the lint needs (catalog/scorecard.yaml's `catalog:` block provides them)."""
+
+    min_abstract_chars: int
+    resource_code_pattern: str
+
 
 # GB/T 21063.3 core metadata items counted for completeness, in catalogue order.
 METADATA_ITEMS: tuple[str, ...] = (

@@ -1,0 +1,261 @@
+"""The embedded catalogue: one SQLite file holding every entry, the lineage edges and the FTS5
+search index, published atomically (written beside its final name, fsynced, renamed).
+
+    <work>/catalog/catalog.sqlite
+
+Readers open it read-only; a rebuild swaps in a new file, so an open reader keeps the snapshot it
+opened. Query text is always bound as a parameter.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+
+from bzdata.catalog import search as tok
+from bzdata.catalog.model import Entry, LineageEdge, SearchHit
+
+FILE_NAME = "catalog.sqlite"
+# Filter name -> column of the entries table (whitelist: filter names never reach SQL unchecked).
+FILTERS: dict[str, str] = {
+    "provider": "provider",
+    "dept": "provider",
+    "layer": "layer",
+    "kind": "kind",
+    "share": "share",
+    "open": "open",
+    "security_level": "security_level",
+    "update_cycle": "update_cycle",
+}
+# bm25 column weights: name, name characters, pinyin, fields, abstract.
+WEIGHTS = (10.0, 4.0, 6.0, 2.0, 1.0)
+# Libraries users come for rank above the intermediate tables built on the way to them.
+LAYER_BOOST: dict[str, float] = {
+    "基础库": 1.6,
+    "主题库": 1.4,
+    "专题库": 1.4,
+    "指标库": 1.3,
+    "资源目录": 1.3,
+    "staging": 0.8,
+    "质量": 0.8,
+    "原始区": 0.7,
+    "中间层": 0.6,
+}
+_BOOST_SQL = (
+    "case e.layer "
+    + " ".join(f"when '{layer}' then {boost}" for layer, boost in LAYER_BOOST.items())
+    + " else 1.0 end"
+)
+
+_SCHEMA = """
+create table entries (
+    rowid integer primary key, id text unique not null, kind text, layer text, name text,
+    provider text, share text, open text, security_level text, update_cycle text,
+    delivered integer, doc text not null
+);
+create table edges (
+    upstream text, downstream text, upstream_column text, downstream_column text
+);
+create index edges_up on edges(upstream);
+create index edges_down on edges(downstream);
+create virtual table fts using fts5(
+    name, chars, pinyin, fields, abstract, tokenize = 'unicode61 remove_diacritics 0'
+);
+"""
+
+
+def catalogue_path(work_dir: Path | str) -> Path:
+    """Where the pipeline publishes the embedded catalogue of a work folder."""
+    return Path(work_dir) / "catalog" / FILE_NAME
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_catalogue(
+    path: Path | str, entries: Sequence[Entry], edges: Sequence[LineageEdge]
+) -> Path:
+    """Write a whole catalogue to `path` atomically; returns the path."""
+    final = Path(path)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    staging = final.with_name(f".{final.name}.{os.getpid()}.tmp")
+    staging.unlink(missing_ok=True)
+    tok.add_terms(e.name for e in entries if e.kind == "dataset")
+    con = sqlite3.connect(staging)
+    try:
+        con.executescript(_SCHEMA)
+        rows, fts = [], []
+        for rowid, entry in enumerate(sorted(entries, key=lambda e: e.id), start=1):
+            rows.append(
+                (
+                    rowid,
+                    entry.id,
+                    entry.kind,
+                    entry.layer,
+                    entry.name,
+                    entry.provider,
+                    entry.share,
+                    entry.open,
+                    entry.security_level,
+                    entry.update_cycle,
+                    int(entry.delivered),
+                    json.dumps(entry.to_dict(), ensure_ascii=False),
+                )
+            )
+            headers = " ".join(f.header for f in entry.fields)
+            library = entry.library or ""
+            fts.append(
+                (
+                    rowid,
+                    tok.index_tokens(f"{entry.name} {library}"),
+                    tok.chars_of(entry.name + library),
+                    tok.pinyin_tokens(entry.name) + " " + tok.pinyin_tokens(library),
+                    tok.index_tokens(headers),
+                    tok.index_tokens(entry.abstract),
+                )
+            )
+        con.executemany("insert into entries values (?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+        con.executemany(
+            "insert into fts(rowid, name, chars, pinyin, fields, abstract) values (?,?,?,?,?,?)",
+            fts,
+        )
+        con.executemany(
+            "insert into edges values (?,?,?,?)",
+            [(e.upstream, e.downstream, e.upstream_column, e.downstream_column) for e in edges],
+        )
+        con.execute("insert into fts(fts) values ('optimize')")
+        con.commit()
+    finally:
+        con.close()
+    _fsync(staging)
+    os.replace(staging, final)
+    _fsync(final.parent)
+    return final
+
+
+class EmbeddedCatalogue:
+    """The embedded CatalogueBackend over one catalog.sqlite file (read-only unless publishing)."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self._con: sqlite3.Connection | None = None
+
+    # --- CatalogueBackend ----------------------------------------------------------------------
+
+    def publish(self, entries: Sequence[Entry], edges: Sequence[LineageEdge]) -> None:
+        self.close()
+        write_catalogue(self.path, entries, edges)
+
+    def entries(self) -> Iterable[Entry]:
+        for (doc,) in self._db().execute("select doc from entries order by id"):
+            yield Entry.from_dict(json.loads(doc))
+
+    def entry(self, entry_id: str) -> Entry | None:
+        row = self._db().execute("select doc from entries where id = ?", (entry_id,)).fetchone()
+        return Entry.from_dict(json.loads(row[0])) if row else None
+
+    def lineage(self, entry_id: str) -> list[LineageEdge]:
+        rows = self._db().execute(
+            "select upstream, downstream, upstream_column, downstream_column from edges "
+            "where upstream = ? or downstream = ? order by upstream, downstream, "
+            "coalesce(upstream_column, ''), coalesce(downstream_column, '')",
+            (entry_id, entry_id),
+        )
+        return [LineageEdge(*row) for row in rows]
+
+    def search(
+        self, query: str, *, filters: Mapping[str, str] | None = None, limit: int = 20
+    ) -> list[SearchHit]:
+        expr, _ = tok.match_expression(query)
+        where, params = self._filters(filters)
+        con = self._db()
+        if expr is None:
+            if not where:
+                return []
+            sql = (
+                "select e.doc, 0.0 from entries e where "
+                + " and ".join(where)
+                + " order by e.id limit ?"
+            )
+            rows = con.execute(sql, (*params, limit)).fetchall()
+        else:
+            weights = ", ".join(str(w) for w in WEIGHTS)
+            sql = (
+                f"select e.doc, -bm25(fts, {weights}) * {_BOOST_SQL} as score "
+                "from fts join entries e on e.rowid = fts.rowid where fts match ?"
+                + "".join(f" and {w}" for w in where)
+                + " order by score desc, e.delivered desc, e.id limit ?"
+            )
+            try:
+                rows = con.execute(sql, (expr, *params, limit)).fetchall()
+            except sqlite3.OperationalError:
+                rows = []
+        hits = []
+        for doc, score in rows:
+            entry = Entry.from_dict(json.loads(doc))
+            hits.append(
+                SearchHit(
+                    id=entry.id,
+                    name=entry.name,
+                    layer=entry.layer,
+                    provider=entry.provider,
+                    score=round(float(score), 4),
+                    snippet=tok.highlight(entry.abstract, query),
+                    name_highlighted=tok.highlight(entry.name, query, width=200),
+                )
+            )
+        return hits
+
+    def count(self) -> int:
+        return int(self._db().execute("select count(*) from entries").fetchone()[0])
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+
+    # --- internals -----------------------------------------------------------------------------
+
+    def _db(self) -> sqlite3.Connection:
+        if self._con is None:
+            if not self.path.is_file():
+                raise FileNotFoundError(
+                    f"找不到目录文件 {self.path}：请先运行流程或 bzdata catalog build"
+                )
+            self._con = sqlite3.connect(
+                f"file:{self.path}?mode=ro", uri=True, check_same_thread=False
+            )
+        return self._con
+
+    @staticmethod
+    def _filters(filters: Mapping[str, str] | None) -> tuple[list[str], list[str]]:
+        where, params = [], []
+        for key, value in (filters or {}).items():
+            if value in (None, ""):
+                continue
+            column = FILTERS.get(key)
+            if column is None:
+                raise ValueError(f"未知的筛选条件 {key}：可用 {'、'.join(FILTERS)}")
+            where.append(f"e.{column} = ?")
+            params.append(str(value))
+        return where, params
+
+
+def load_catalogue(folder: Path | str) -> EmbeddedCatalogue:
+    """Open a built catalogue: a work folder, its catalog/ folder, a snapshot folder holding
+    catalog.sqlite, or the file itself. Raises FileNotFoundError (Chinese) when none is there."""
+    base = Path(folder)
+    for candidate in (base, base / FILE_NAME, base / "catalog" / FILE_NAME):
+        if candidate.is_file():
+            return EmbeddedCatalogue(candidate)
+    raise FileNotFoundError(
+        f"在 {base} 下找不到目录文件 {FILE_NAME}：请先运行流程或 bzdata catalog build"
+    )

@@ -1,0 +1,22 @@
+"""指标库 reporting channel: per-department XLSX templates, validated returns, versioned store.
+
+    template(registry, dept, period, lake, out)  -> the XLSX a department fills in
+    ingest_file(registry, path, lake)            -> one returned file into the store
+    read_values(lake)                            -> every accepted value with provenance and version
+
+Store (append-only; a file is never rewritten, a correction is a new version):
+
+    lake/indicators/values/<delivery>.parquet      accepted values, one row per indicator
+    lake/indicators/rejects/<delivery>.parquet     rejected rows: file, row, reason
+    lake/indicators/deliveries/<delivery>.parquet  one row per returned file
+"""
+
+from bzdata.indicators.channel import (
+    IndicatorFileError,
+    ingest_file,
+    read_rejects,
+    read_values,
+    template,
+)
+
+__all__ = ["IndicatorFileError", "ingest_file", "read_rejects", "read_values", "template"]

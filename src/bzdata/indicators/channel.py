@@ -1,0 +1,331 @@
+"""The reporting channel of the 指标库: templates out, validated values in, every version kept."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from bzdata.ingest.publish import write_parquet
+from bzdata.registry import Indicator, Registry
+
+SHEET = "指标填报"
+META_SHEET = "填报说明"
+HEADERS = (
+    "序号",
+    "指标名称",
+    "单位",
+    "2025年目标",
+    "上期值",
+    "本期值",
+    "统计口径",
+    "佐证材料或数据来源",
+)
+_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+VALUE_SCHEMA = pa.schema(
+    [
+        ("indicator_no", pa.int64()),
+        ("period", pa.string()),
+        ("department", pa.string()),
+        ("value", pa.float64()),
+        ("caliber", pa.string()),
+        ("evidence", pa.string()),
+        ("source_file", pa.string()),
+        ("source_row", pa.int64()),
+        ("received_at", pa.timestamp("s", tz="UTC")),
+        ("delivery_id", pa.string()),
+    ]
+)
+REJECT_SCHEMA = pa.schema(
+    [
+        ("department", pa.string()),
+        ("period", pa.string()),
+        ("source_file", pa.string()),
+        ("source_row", pa.int64()),
+        ("indicator_no", pa.int64()),
+        ("raw_value", pa.string()),
+        ("reason", pa.string()),
+        ("delivery_id", pa.string()),
+    ]
+)
+DELIVERY_SCHEMA = pa.schema(
+    [
+        ("delivery_id", pa.string()),
+        ("department", pa.string()),
+        ("period", pa.string()),
+        ("source_file", pa.string()),
+        ("sha256", pa.string()),
+        ("received_at", pa.timestamp("s", tz="UTC")),
+        ("rows_read", pa.int64()),
+        ("rows_accepted", pa.int64()),
+        ("rows_rejected", pa.int64()),
+    ]
+)
+
+
+class IndicatorFileError(ValueError):
+    """A returned file cannot be read at all; the message names the file and what was expected."""
+
+
+def indicators_of(registry: Registry, dept: str) -> list[Indicator]:
+    """Reported indicators the department is responsible for, in plan order."""
+    registry.department(dept)
+    return [i for i in registry.indicators if i.department == dept and i.source == "reported"]
+
+
+def file_name(dept: str, period: str) -> str:
+    return f"指标填报_{dept}_{period.replace('-', '')}.xlsx"
+
+
+def _store(lake: Path, kind: str) -> Path:
+    return Path(lake) / "indicators" / kind
+
+
+def template(registry: Registry, dept: str, period: str, lake: Path, out: Path) -> Path:
+    """Write the department's template for the period into folder `out`; returns the file."""
+    import xlsxwriter
+
+    if not _PERIOD.fullmatch(period):
+        raise ValueError(f"报送期应为 YYYY-MM，而不是 {period!r}")
+    items = indicators_of(registry, dept)
+    if not items:
+        raise ValueError(f"部门 {dept} 没有需要填报的指标")
+    last = latest_before(read_values(lake), period)
+    path = Path(out) / file_name(dept, period)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    book = xlsxwriter.Workbook(str(path))
+    try:
+        head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+        locked = book.add_format({"border": 1, "bg_color": "#F2F2F2"})
+        free = book.add_format({"border": 1, "locked": False})
+        sheet = book.add_worksheet(SHEET)
+        sheet.write_row(0, 0, HEADERS, head)
+        for r, item in enumerate(items, start=1):
+            low, high = item.bounds
+            sheet.write_number(r, 0, item.no, locked)
+            sheet.write_string(r, 1, item.name, locked)
+            sheet.write_string(r, 2, item.unit, locked)
+            sheet.write_number(r, 3, item.target, locked)
+            previous = last.get(item.no)
+            if previous is None:
+                sheet.write_blank(r, 4, None, locked)
+            else:
+                sheet.write_number(r, 4, previous, locked)
+            sheet.write_blank(r, 5, None, free)
+            sheet.write_blank(r, 6, None, free)
+            sheet.write_blank(r, 7, None, free)
+            rule = {"validate": "decimal", "criteria": ">=", "value": low}
+            if high is not None:
+                rule = {"validate": "decimal", "criteria": "between", "minimum": low}
+                rule["maximum"] = high
+            rule["error_message"] = f"应为数字，范围 {_range_text(item)}"
+            sheet.data_validation(r, 5, r, 5, rule)
+        sheet.set_column(1, 1, 40)
+        sheet.set_column(6, 7, 30)
+        sheet.protect("", {"select_locked_cells": True, "select_unlocked_cells": True})
+        meta = book.add_worksheet(META_SHEET)
+        meta.write_row(0, 0, ("项目", "内容"), head)
+        meta.write_row(1, 0, ("部门代码", dept))
+        meta.write_row(2, 0, ("部门", registry.department(dept).name))
+        meta.write_row(3, 0, ("报送期", period))
+        meta.write_row(
+            4, 0, ("说明", "只填写本期值、统计口径和佐证材料；更正请重新报送，平台保留每个版本。")
+        )
+    finally:
+        book.close()
+    return path
+
+
+def _range_text(item: Indicator) -> str:
+    low, high = item.bounds
+    return f"{low:g}–{high:g}" if high is not None else f"不小于 {low:g}"
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def _read_sheets(path: Path) -> tuple[dict[str, str], list[list[object]]]:
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+    except Exception as exc:  # calamine raises several error types for a non-XLSX file
+        raise IndicatorFileError(f"{path.name}：无法作为 XLSX 读取（{exc}）") from None
+    names = book.sheet_names
+    for needed in (SHEET, META_SHEET):
+        if needed not in names:
+            raise IndicatorFileError(f"{path.name}：缺少工作表“{needed}”，应使用平台生成的模板")
+    meta = {
+        _cell_text(row[0]): _cell_text(row[1])
+        for row in book.get_sheet_by_name(META_SHEET).to_python()[1:]
+        if len(row) >= 2
+    }
+    rows = book.get_sheet_by_name(SHEET).to_python()
+    header = tuple(_cell_text(c) for c in (rows[0] if rows else ()))[: len(HEADERS)]
+    if header != HEADERS:
+        raise IndicatorFileError(
+            f"{path.name}：第 1 行表头应为 {'、'.join(HEADERS)}，实际为 {'、'.join(header)}"
+        )
+    return meta, rows[1:]
+
+
+def _check(item: Indicator | None, raw: object, no: str, dept: str) -> tuple[float | None, str]:
+    """(value, "") for an acceptable cell, (None, reason) otherwise."""
+    if item is None:
+        return None, f"序号 {no or '（空）'} 不是 {dept} 负责填报的指标"
+    text = _cell_text(raw)
+    try:
+        value = float(text.replace(",", ""))
+    except ValueError:
+        return None, f"本期值应为数字（单位 {item.unit or '无'}），实际为 {text!r}"
+    if not math.isfinite(value):
+        return None, f"本期值应为有限数字，实际为 {text!r}"
+    low, high = item.bounds
+    if (low is not None and value < low) or (high is not None and value > high):
+        return None, f"{item.name} 的值 {text} 超出范围 {_range_text(item)}"
+    if item.unit in ("个", "项", "人") and not value.is_integer():
+        return None, f"{item.name} 以{item.unit}计，应为整数，实际为 {text}"
+    return value, ""
+
+
+def ingest_file(registry: Registry, path: Path, lake: Path) -> dict:
+    """Validate one returned template and append it to the store; returns its delivery row.
+
+    Idempotent: the same bytes again are the same delivery (nothing new is written).
+    Rows read = rows accepted + rows rejected; a bad row never costs the file's other rows.
+    """
+    path = Path(path)
+    data = path.read_bytes()
+    digest = hashlib.sha256(data).hexdigest()
+    delivery_id = digest[:16]
+    meta, rows = _read_sheets(path)
+    dept, period = meta.get("部门代码", ""), meta.get("报送期", "")
+    if dept not in {d.code for d in registry.departments}:
+        raise IndicatorFileError(f"{path.name}：“{META_SHEET}”中的部门代码 {dept!r} 未登记")
+    if not _PERIOD.fullmatch(period):
+        raise IndicatorFileError(f"{path.name}：报送期应为 YYYY-MM，实际为 {period!r}")
+    if path.parent.name != period and _PERIOD.fullmatch(path.parent.name):
+        raise IndicatorFileError(
+            f"{path.name}：文件中的报送期 {period} 与所在报送期目录 {path.parent.name} 不一致"
+        )
+    received = datetime.fromtimestamp(int(path.stat().st_mtime), UTC)
+    own = {i.no: i for i in indicators_of(registry, dept)}
+    accepted: list[dict] = []
+    rejected: list[dict] = []
+    for number, row in enumerate(rows, start=2):
+        cells = [*row, *[None] * len(HEADERS)][: len(HEADERS)]
+        # A row left blank is not reported (缺报 if due), not a bad value.
+        if _cell_text(cells[5]) == "":
+            continue
+        no = _cell_text(cells[0])
+        item = own.get(int(no)) if no.isdigit() else None
+        value, reason = _check(item, cells[5], no, dept)
+        base = {"source_file": path.name, "source_row": number, "delivery_id": delivery_id}
+        if reason:
+            rejected.append(
+                {
+                    **base,
+                    "department": dept,
+                    "period": period,
+                    "indicator_no": int(no) if no.isdigit() else None,
+                    "raw_value": _cell_text(cells[5]),
+                    "reason": reason,
+                }
+            )
+            continue
+        accepted.append(
+            {
+                **base,
+                "indicator_no": item.no,
+                "period": period,
+                "department": dept,
+                "value": value,
+                "caliber": _cell_text(cells[6]),
+                "evidence": _cell_text(cells[7]),
+                "received_at": received,
+            }
+        )
+    delivery = {
+        "delivery_id": delivery_id,
+        "department": dept,
+        "period": period,
+        "source_file": path.name,
+        "sha256": digest,
+        "received_at": received,
+        "rows_read": len(accepted) + len(rejected),
+        "rows_accepted": len(accepted),
+        "rows_rejected": len(rejected),
+    }
+    marker = _store(lake, "deliveries") / f"{delivery_id}.parquet"
+    if marker.is_file():
+        return delivery
+    write_parquet(
+        pa.Table.from_pylist(accepted, VALUE_SCHEMA),
+        _store(lake, "values") / f"{delivery_id}.parquet",
+    )
+    write_parquet(
+        pa.Table.from_pylist(rejected, REJECT_SCHEMA),
+        _store(lake, "rejects") / f"{delivery_id}.parquet",
+    )
+    # Written last: its presence says the delivery is complete.
+    write_parquet(pa.Table.from_pylist([delivery], DELIVERY_SCHEMA), marker)
+    return delivery
+
+
+def _read(lake: Path, kind: str, schema: pa.Schema) -> pa.Table:
+    done = {p.stem for p in _store(lake, "deliveries").glob("*.parquet")}
+    files = sorted(p for p in _store(lake, kind).glob("*.parquet") if p.stem in done)
+    tables = [pq.read_table(p, schema=schema) for p in files]
+    return pa.concat_tables(tables) if tables else schema.empty_table()
+
+
+def read_rejects(lake: Path) -> pa.Table:
+    return _read(lake, "rejects", REJECT_SCHEMA)
+
+
+def read_values(lake: Path) -> pa.Table:
+    """Every accepted value with its provenance and `version` (1 = first report of that
+    indicator and period); `is_latest` marks the version that counts."""
+    import duckdb
+
+    values = _read(lake, "values", VALUE_SCHEMA)
+    con = duckdb.connect()
+    try:
+        con.register("reported", values)
+        return con.sql(
+            """
+            select
+                *,
+                row_number() over w as version,
+                row_number() over w = count(*) over (partition by indicator_no, period) as is_latest
+            from reported
+            window w as (
+                partition by indicator_no, period order by received_at, source_file, source_row
+            )
+            order by indicator_no, period, version
+            """
+        ).to_arrow_table()
+    finally:
+        con.close()
+
+
+def latest_before(values: pa.Table, period: str) -> dict[int, float]:
+    """The latest value of each indicator reported for a period before `period`."""
+    best: dict[int, tuple[str, float]] = {}
+    for row in values.to_pylist():
+        no = row["indicator_no"]
+        newer = no not in best or best[no][0] < row["period"]
+        if row["is_latest"] and row["period"] < period and newer:
+            best[no] = (row["period"], row["value"])
+    return {no: value for no, (_, value) in best.items()}

@@ -1,0 +1,134 @@
+"""What the portal reads: the current published snapshot, opened read-only and cached by id.
+
+Parquet files of the snapshot are read into Arrow and registered with an in-memory DuckDB
+connection whose external access is then switched off and configuration locked, so no query
+text can reach a file (read_text, read_csv) or change a setting.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+from functools import cached_property
+from pathlib import Path
+
+import duckdb
+import pyarrow.parquet as pq
+
+from bzdata import snapshot
+
+ISSUE_COLUMNS = (
+    "issue_id",
+    "dataset",
+    "rule_name",
+    "dimension",
+    "severity",
+    "record_key",
+    "header",
+    "shown_value",
+    "authoritative_value",
+    "status",
+    "first_period",
+    "message",
+)
+
+
+class SnapshotView:
+    """One snapshot as the portal uses it; immutable, so cached for as long as it is current."""
+
+    def __init__(self, snap: snapshot.Snapshot) -> None:
+        self.snap = snap
+        self.path = snap.path
+        self._lock = threading.Lock()
+        self._con = duckdb.connect(":memory:")
+        for p in snap.manifest.get("issue_periods", []):
+            table = pq.read_table(self.path / "issues" / f"{p}.parquet")
+            self._con.register(f"issues_{p.replace('-', '_')}", table)
+        ind = self.path / "indicators.parquet"
+        self.indicator_rows: list[dict] = pq.read_table(ind).to_pylist() if ind.is_file() else []
+        self._con.execute("set enable_external_access = false")
+        self._con.execute("set lock_configuration = true")
+
+    @property
+    def period(self) -> str:
+        return self.snap.period
+
+    @property
+    def periods(self) -> list[str]:
+        return self.snap.periods
+
+    def scores(self, period: str) -> dict:
+        if period not in self.periods:
+            raise KeyError(period)
+        return self._scores[period]
+
+    @cached_property
+    def _scores(self) -> dict[str, dict]:
+        return {
+            p: json.loads((self.path / "scorecard" / p / "scores.json").read_text("utf-8"))
+            for p in self.periods
+        }
+
+    def download(self, period: str, kind: str, department: str | None = None) -> Path | None:
+        """A whitelisted file of a period's scorecard (never a path taken from the URL)."""
+        if period not in self.periods:
+            return None
+        doc = self.scores(period)
+        folder = self.path / "scorecard" / period
+        if kind == "xlsx":
+            path = folder / f"数据晾晒台_{doc['period_label']}.xlsx"
+        elif kind == "html" and department is None:
+            path = folder / "report" / "index.html"
+        elif kind == "html" and department in {d["code"] for d in doc["departments"]}:
+            path = folder / "report" / f"{department}.html"
+        else:
+            return None
+        return path if path.is_file() else None
+
+    def issues(self, period: str, department: str, *, limit: int, offset: int) -> tuple[int, list]:
+        """The department's record-level issues of the period (keys masked at publish)."""
+        if period not in self.snap.manifest.get("issue_periods", []):
+            return 0, []
+        table = f"issues_{period.replace('-', '_')}"  # period is one of the manifest's
+        cols = ", ".join(ISSUE_COLUMNS)
+        with self._lock:
+            cur = self._con  # registered Arrow tables are visible on this connection only
+            (total,) = cur.execute(
+                f"select count(*) from {table} where department = ?", [department]
+            ).fetchone()
+            rows = cur.execute(
+                f"select {cols} from {table} where department = ? "
+                "order by severity, dataset, rule_name, issue_id limit ? offset ?",
+                [department, limit, offset],
+            ).fetchall()
+        return int(total), [dict(zip(ISSUE_COLUMNS, r, strict=True)) for r in rows]
+
+    def setting(self, name: str) -> str:
+        with self._lock:
+            return str(self._con.execute("select current_setting(?)", [name]).fetchone()[0])
+
+
+class Published:
+    """Follows the work folder's snapshot pointer; a new snapshot is opened once, on switch."""
+
+    def __init__(self, work_dir: Path | str) -> None:
+        self.work = Path(work_dir)
+        self._view: SnapshotView | None = None
+        self._target: str | None = None
+        self._lock = threading.Lock()
+
+    def view(self) -> SnapshotView | None:
+        try:  # one readlink per request; the manifest is read only when the pointer moved
+            target = os.readlink(snapshot.root(self.work) / snapshot.POINTER)
+        except OSError:
+            return self._view
+        with self._lock:
+            if self._view is not None and self._target == target:
+                return self._view
+            snap = snapshot.current(self.work)
+            if snap is not None:
+                # the pointer's text as publish writes it, so a switch in between is seen next time
+                self._view = SnapshotView(snap)
+                self._target = str(Path(snapshot.SNAPSHOTS) / snap.path.name)
+            return self._view
