@@ -125,5 +125,9 @@ def test_a_publish_step_is_added_in_one_place_behind_the_hold() -> None:
 
     step = PublishStep("publish_catalog", "发布资源目录", lambda ctx: None)
     dag = build_publish_dag(collect_schedules_of(), steps=(step,))
-    assert dag.get_task("publish_catalog").upstream_task_ids == {"severity_hold", "scorecard"}
-    assert dag.get_task("record_publication").upstream_task_ids == {"scorecard", "publish_catalog"}
+    assert dag.get_task("publish_catalog").upstream_task_ids == {
+        "wait_for_deliveries",
+        "severity_hold",
+        "scorecard",
+    }
+    assert {"scorecard", "publish_catalog"} <= dag.get_task("record_publication").upstream_task_ids
