@@ -204,7 +204,24 @@ DEMO_STEPS: tuple[DemoStep, ...] = (
 
 
 def run_demo(args: argparse.Namespace) -> int:
-    settings = config.settings()  # read first so a bad BZDATA_ENV stops the run before any work
+    # The demo is the one place that chooses the synthetic city, and it says so explicitly; for
+    # this run only, so nothing else in the same process inherits the synthetic sources.
+    import os
+
+    config.env_name()  # a misspelt BZDATA_ENV is a configuration error, not silently replaced
+    previous = os.environ.get(config.ENV_VAR)
+    os.environ[config.ENV_VAR] = "demo"
+    try:
+        return _run_demo(args)
+    finally:
+        if previous is None:
+            os.environ.pop(config.ENV_VAR, None)
+        else:
+            os.environ[config.ENV_VAR] = previous
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    settings = config.settings()
     work_dir = Path(args.work).expanduser().resolve() if args.work else settings.work_dir
     work_dir.mkdir(parents=True, exist_ok=True)
     run = DemoRun(

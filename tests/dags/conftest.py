@@ -36,4 +36,5 @@ def airflow_env(monkeypatch: pytest.MonkeyPatch) -> AirflowHome:
     """The variables a run sets, registered with monkeypatch so the test leaves none behind."""
     for name, value in environment(SESSION_HOME, quiet=True).items():
         monkeypatch.setenv(name, value)
+    monkeypatch.setenv("BZDATA_ENV", "demo")  # these tests run the synthetic city
     return SESSION_HOME

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import itertools
 from datetime import UTC, datetime
 
 import pytest
@@ -34,37 +35,60 @@ def dagbag(session_home: AirflowHome):
 
 def test_dagbag_imports_without_errors(dagbag) -> None:
     assert dagbag.import_errors == {}
-    assert set(dagbag.dags) == set(_expected()) | {"bzdata_stream_frontdb"}
+    assert set(dagbag.dags) == set(_expected()) | {"bzdata_stream_frontdb", "bzdata_publish"}
 
 
-def test_one_ingest_task_per_registry_dataset_then_refresh_then_build(dagbag) -> None:
+def test_one_ingest_task_per_registry_dataset_then_one_collected_asset(dagbag) -> None:
     expected = _expected()
     assert sum(len(ids) for ids in expected.values()) == len(load_registry().datasets)
     for dag_id, ingest_ids in expected.items():
         dag = dagbag.dags[dag_id]
-        later = {
-            "refresh_warehouse",
-            "dbt_build",
-            "check_quality",
-            "quality_gate",
-            "scorecard",
-            "catalogue",
-            "publish_openmetadata",
-        }
-        assert {item.task_id for item in dag.tasks} == ingest_ids | later
-        refresh = dag.get_task("refresh_warehouse")
-        assert refresh.upstream_task_ids == ingest_ids
-        assert refresh.downstream_task_ids == {"dbt_build"}
-        assert refresh.pool == WAREHOUSE_POOL
-        build = dag.get_task("dbt_build")
-        assert build.downstream_task_ids == {"check_quality"}
-        assert build.pool == WAREHOUSE_POOL
-        check = dag.get_task("check_quality")
-        # The gate stops what hangs below it; the scorecard shows bad data, so it does not wait.
-        assert check.downstream_task_ids == {"quality_gate", "scorecard"}
-        assert dag.get_task("quality_gate").downstream_task_ids == set()
+        assert {item.task_id for item in dag.tasks} == ingest_ids | {"mark_collected"}
+        done = dag.get_task("mark_collected")
+        assert done.upstream_task_ids == ingest_ids
+        assert done.trigger_rule == "all_done"  # a failed dataset does not stop the period
+        assert [a.name for a in done.outlets] == [dag_id.replace("collect", "collected")]
         for task_id in ingest_ids:
             assert dag.get_task(task_id).upstream_task_ids == set()
+            assert dag.get_task(task_id).owner == "bzdata"
+
+
+def test_the_publish_dag_waits_on_every_collect_asset_then_builds_once(dagbag) -> None:
+    dag = dagbag.dags["bzdata_publish"]
+    collected = {dag_id.replace("collect", "collected") for dag_id in _expected()}
+    assert {a.name for a in dag.timetable.asset_condition.objects} == collected
+    chain = [
+        "wait_for_deliveries",
+        "refresh_warehouse",
+        "dbt_build",
+        "snapshot_libraries",
+        "check_quality",
+        "severity_hold",
+        "scorecard",
+        "record_publication",
+    ]
+    for upstream, downstream in itertools.pairwise(chain):
+        assert downstream in dag.get_task(upstream).downstream_task_ids, (upstream, downstream)
+    for task_id in ("refresh_warehouse", "dbt_build", "snapshot_libraries", "check_quality"):
+        assert dag.get_task(task_id).pool == WAREHOUSE_POOL
+    # The catalogue (then the portal's snapshot) is rebuilt before OpenMetadata gets it, and
+    # both sit behind the severity hold.
+    assert dag.get_task("catalogue").upstream_task_ids == {
+        "wait_for_deliveries",
+        "severity_hold",
+        "scorecard",
+    }
+    assert dag.get_task("publish_openmetadata").upstream_task_ids == {
+        "wait_for_deliveries",
+        "severity_hold",
+        "scorecard",
+        "catalogue",
+    }
+    assert {"catalogue", "publish_openmetadata"} <= dag.get_task(
+        "record_publication"
+    ).upstream_task_ids
+    assert dag.doc_md and "每个报送期一次" in dag.doc_md
+    assert all(t.doc_md for t in dag.tasks)
 
 
 def test_dags_run_after_the_latest_due_day_in_beijing_time(dagbag) -> None:

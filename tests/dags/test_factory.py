@@ -97,7 +97,7 @@ def test_adding_a_dataset_to_the_registry_adds_its_task() -> None:
     dags = build_collect_dags(_with_datasets(registry, new))
     monthly = dags["bzdata_collect_monthly"]
     assert "ingest_" + new.id in monthly.task_ids
-    assert "ingest_" + new.id in monthly.get_task("refresh_warehouse").upstream_task_ids
+    assert "ingest_" + new.id in monthly.get_task("mark_collected").upstream_task_ids
     assert new.name in monthly.doc_md
 
 
@@ -108,16 +108,7 @@ def test_a_yearly_dataset_gets_a_yearly_dag() -> None:
     template = registry.datasets[0]
     yearly = _copy(template, id=f"{template.provider}_niandu", update_cycle="每年")
     dags = build_collect_dags(_with_datasets(registry, yearly))
-    assert dags["bzdata_collect_yearly"].task_ids == [
-        "ingest_" + yearly.id,
-        "refresh_warehouse",
-        "dbt_build",
-        "check_quality",
-        "quality_gate",
-        "scorecard",
-        "catalogue",
-        "publish_openmetadata",
-    ]
+    assert dags["bzdata_collect_yearly"].task_ids == ["ingest_" + yearly.id, "mark_collected"]
     assert dags["bzdata_collect_yearly"].timetable.expression.endswith(" 1 *")
 
 
@@ -128,23 +119,15 @@ def test_a_cycle_without_a_collect_dag_is_an_error_naming_the_dataset() -> None:
         collect_schedules(_with_datasets(registry, daily).datasets)
 
 
-def test_a_stage_is_added_in_one_place() -> None:
-    from airflow.sdk import task
+def test_a_publish_step_is_added_in_one_place_behind_the_hold() -> None:
+    from bzdata.orchestration.dags import build_publish_dag, collect_schedules_of
+    from bzdata.orchestration.publish import PublishStep
 
-    from bzdata.orchestration.dags import STAGES, Stage, build_collect_dags
-
-    seen = []
-
-    def checks(ctx, upstream):
-        seen.append((ctx.schedule.dag_id, [item.operator.task_id for item in upstream]))
-        check = task(python_callable=lambda: None, task_id="quality_checks")()
-        for item in upstream:
-            item >> check
-        return [check]
-
-    dags = build_collect_dags(stages=(*STAGES, Stage("quality", checks)))
-    monthly = dags["bzdata_collect_monthly"]
-    assert monthly.get_task("quality_checks").upstream_task_ids == {"publish_openmetadata"}
-    assert ("bzdata_collect_monthly", ["publish_openmetadata"]) in seen
-    order = "ingest → warehouse → build → quality → scorecard → catalogue → openmetadata → quality"
-    assert order in monthly.doc_md
+    step = PublishStep("publish_catalog", "发布资源目录", lambda ctx: None)
+    dag = build_publish_dag(collect_schedules_of(), steps=(step,))
+    assert dag.get_task("publish_catalog").upstream_task_ids == {
+        "wait_for_deliveries",
+        "severity_hold",
+        "scorecard",
+    }
+    assert {"scorecard", "publish_catalog"} <= dag.get_task("record_publication").upstream_task_ids

@@ -1,13 +1,12 @@
 """A small published city once per session: synthetic deliveries of two months → ingest →
-issues from the defect ledger (the quality stage's outputs) → scorecards → snapshot publish.
+dbt build → the GX quality checks of each period → scorecards → snapshot publish.
 
-Issues come from the synthetic ledger (the truth of which department has which defect), not
-from the portal, so what a department sees can be checked against an independent count.
+Issues are what the real checks wrote to the lake, read there independently of the portal, so
+what a department sees can be checked against a count the portal did not make.
 """
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -16,15 +15,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from bzdata import snapshot
-from bzdata.ingest import Paths, ingest_dataset
+from bzdata.build import dbt
+from bzdata.ingest import Paths, ingest_dataset, refresh_warehouse
+from bzdata.quality import run_checks
 from bzdata.registry import load_registry
 from bzdata.synth import generate
-
-_spec = importlib.util.spec_from_file_location(
-    "quality_fixture", Path(__file__).parents[1] / "scorecard" / "quality_fixture.py"
-)
-quality_fixture = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(quality_fixture)
 
 PERIODS = ("2023-01", "2023-02")
 PASSWORD = "portal-test-password"
@@ -57,7 +52,10 @@ def portal_city(tmp_path_factory: pytest.TempPathFactory) -> PortalCity:
     for period in PERIODS:
         for ds in registry.datasets:
             ingest_dataset(ds.id, period, _logical(period), paths, "portal-tests")
-    quality_fixture.write_quality_from_ledger(work / "synth", paths.lake)
+        refresh_warehouse(paths)
+        built = dbt.build(work, period=period, docs=False)
+        assert built.success, built.problems
+        run_checks(work, period, data_docs=False)
     build_scorecard(work, PERIODS[0], png=False)
     snapshot.publish(work, PERIODS[0])
     build_scorecard(work, PERIODS[1], png=False)

@@ -72,7 +72,7 @@ def test_department_sees_only_its_own_issues_masked(app, portal_city):
     _login(client, "gaj_user")
     lake = portal_city.lake_issues(period).to_pylist()
     expected = Counter(row["department"] for row in lake)
-    assert expected["gaj"] > 0 and expected["wjw"] > 0  # the ledger gives both some issues
+    assert expected["gaj"] > 0 and expected["wjw"] > 0  # the checks found issues for both
     page = client.get(f"/issues?period={period}")
     assert f"共 {expected['gaj']} 条" in page.text
     wjw_datasets = {r["dataset"] for r in lake if r["department"] == "wjw"}

@@ -27,12 +27,15 @@ import pyarrow as pa
 import sqlalchemy as sa
 from sqlalchemy.engine import URL, make_url
 
+from bzdata.config import ConfigError
 from bzdata.ingest import manifest as mf
+from bzdata.ingest.paths import Paths
 from bzdata.registry.models import Dataset
 
 __all__ = [
     "FrontdbConnectionError",
     "FrontdbError",
+    "FrontdbNotConfigured",
     "PullResult",
     "SchemaDriftError",
     "census",
@@ -285,15 +288,46 @@ def census(ds: Dataset, url: str | URL, batch_rows: int = 50_000) -> pa.Table:
 
 
 URL_ENV_PREFIX = "BZDATA_FRONTDB_URL_"
+CONNECTION_PREFIX = "bzdata_frontdb_"
 
 
-def frontdb_url(ds: Dataset, period: str | None, root: Path | None) -> str | None:
-    """Where the provider's 前置库 is: `BZDATA_FRONTDB_URL_<DEPT>` (a SQLAlchemy URL, e.g. a
-    department's PostgreSQL) when set, else the synthetic city's SQLite file of `period` (the
-    latest one when None); None when neither exists."""
-    configured = os.environ.get(URL_ENV_PREFIX + ds.provider.upper())
+def connection_id(department: str) -> str:
+    """The Airflow Connection id of a department's 前置库, e.g. bzdata_frontdb_gaj."""
+    return f"{CONNECTION_PREFIX}{department.lower()}"
+
+
+def env_var(department: str) -> str:
+    """The environment-variable fallback of a department's 前置库 URL."""
+    return f"{URL_ENV_PREFIX}{department.upper()}"
+
+
+class FrontdbNotConfigured(ConfigError):
+    """Outside the demo, a 前置库 dataset whose department has no connection configured."""
+
+
+def frontdb_url(ds: Dataset, period: str | None, where: Paths | Path | None) -> str | None:
+    """Where the provider's 前置库 is, in this order:
+
+    1. the URL resolved from the Airflow Connection `bzdata_frontdb_<dept>` (`where.frontdb_urls`);
+    2. `BZDATA_FRONTDB_URL_<DEPT>` (a SQLAlchemy URL, e.g. a department's PostgreSQL);
+    3. for the synthetic city only, its SQLite file of `period` (the latest one when None).
+
+    Real sources (`where.synthetic` False) with neither 1 nor 2 raise FrontdbNotConfigured naming
+    both settings; the synthetic city without a file gives None (not delivered).
+    """
+    paths = where if isinstance(where, Paths) else None
+    configured = dict(paths.frontdb_urls).get(ds.provider) if paths else None
+    configured = configured or os.environ.get(env_var(ds.provider), "").strip()
     if configured:
         return configured
+    if paths is not None and not paths.synthetic:
+        raise FrontdbNotConfigured(
+            f"数据集 {ds.id} 的前置库未配置：请建立 Airflow 连接 {connection_id(ds.provider)}"
+            f"（如 airflow connections add {connection_id(ds.provider)} --conn-uri "
+            f"postgresql://用户@主机:5432/库），或设置环境变量 {env_var(ds.provider)}"
+            "（SQLAlchemy URL）"
+        )
+    root = paths.frontdb if paths else where
     if root is None or not Path(root).is_dir():
         return None
     if period is None:

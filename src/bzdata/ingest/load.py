@@ -413,7 +413,7 @@ def _pull(run: _Run) -> None:
         from bzdata.ingest import frontdb
     except ImportError:
         frontdb = None
-    url = frontdb.frontdb_url(ds, period, run.paths.frontdb) if frontdb else None
+    url = frontdb.frontdb_url(ds, period, run.paths) if frontdb else None
     if url is None:
         reason = (
             (
@@ -438,6 +438,8 @@ def _pull(run: _Run) -> None:
         source = frontdb.source_of(url, ds.delivery.table)
         run.rows.append(run.row(source, "quarantined", reason=str(exc), batch_id=batch_id))
         return
+    except frontdb.FrontdbConnectionError:
+        raise  # transient (refused, timeout): the caller retries or records 抽取失败
     except frontdb.FrontdbError as exc:
         source = frontdb.source_of(url, ds.delivery.table)
         run.rows.append(run.row(source, "missing", reason=str(exc), batch_id=batch_id))

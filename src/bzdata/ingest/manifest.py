@@ -25,7 +25,7 @@ import pyarrow.dataset as pds
 
 from bzdata.registry import Dataset
 
-STATUSES = ("loaded", "duplicate", "quarantined", "missing")
+STATUSES = ("loaded", "duplicate", "quarantined", "missing", "failed")
 
 LINEAGE = pa.schema(
     [

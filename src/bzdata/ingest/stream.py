@@ -14,8 +14,11 @@ Each `micro_batch` call pulls the rows whose watermark is at or past the stored 
 
 A crash anywhere before step 4 leaves the stored state as it was: the next call sweeps batch files
 at or past the stored sequence number, re-reads the same rows and merges them again, which changes
-nothing that was already applied (at-least-once delivery, exactly-once effect per key). Deleted
-rows are not seen: the 前置库 is read by watermark only.
+nothing that was already applied (at-least-once delivery, exactly-once effect per key).
+
+Deletions: a watermark never shows a deleted row, so every batch also takes the table's key
+census (`frontdb.census`, one grouped scan) and the current state keeps only keys the table
+still holds. `bzdata.ingest.live` then rewrites the near-real-time 基础库 view.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy.engine import URL
 
-from bzdata.ingest.frontdb import FrontdbError, pull
+from bzdata.ingest.frontdb import FrontdbError, census, pull
 from bzdata.ingest.publish import fsync_path
 from bzdata.registry.models import Dataset
 
@@ -136,8 +139,9 @@ def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
-def _merge_current(folder: Path, ds: Dataset, new_rows: pa.Table) -> int:
-    """Fold new rows into current.parquet; returns the number of record keys."""
+def _merge_current(folder: Path, ds: Dataset, new_rows: pa.Table, present: pa.Table) -> int:
+    """Fold new rows into current.parquet, keeping only keys the 前置库 still holds (`present`,
+    its key census); returns the number of record keys."""
     columns = ds.columns
     wm = ds.watermark_field.column  # type: ignore[union-attr]
     path = folder / _CURRENT
@@ -151,10 +155,15 @@ def _merge_current(folder: Path, ds: Dataset, new_rows: pa.Table) -> int:
     con = duckdb.connect()
     try:
         con.register("all_rows", rows)
+        con.register("present", present.select(ds.record_key))
+        on = " AND ".join(
+            f"a.{_quote(k)} IS NOT DISTINCT FROM p.{_quote(k)}" for k in ds.record_key
+        )
         merged = con.sql(
             f"SELECT {', '.join(_quote(c) for c in columns)} FROM ("
             f"  SELECT *, row_number() OVER (PARTITION BY {keys} ORDER BY {order}) AS _rn"
-            f"  FROM all_rows) WHERE _rn = 1 ORDER BY {keys} NULLS FIRST"
+            f"  FROM all_rows AS a WHERE EXISTS (SELECT 1 FROM present AS p WHERE {on}))"
+            f" WHERE _rn = 1 ORDER BY {keys} NULLS FIRST"
         ).to_arrow_table()
     finally:
         con.close()
@@ -186,6 +195,7 @@ def micro_batch(
         _sweep(folder, next_seq)
 
         result = pull(ds, url, since, batch_rows, inclusive=True)
+        present = census(ds, url, batch_rows)
         pulled = result.table.select(ds.columns)
         keep = [True] * pulled.num_rows
         seen = boundary.copy()
@@ -200,14 +210,16 @@ def micro_batch(
         next_boundary = Counter(_fingerprint(r) for _, r in _rows_at(pulled, wm, watermark))
 
         if new_rows.num_rows == 0:
-            return BatchResult(
-                ds.id, None, pulled.num_rows, 0, None, None, since, _state_rows(folder)
+            # Nothing new, but rows may have been deleted since the last batch.
+            rows = (
+                _merge_current(folder, ds, new_rows, present) if (folder / _CURRENT).exists() else 0
             )
+            return BatchResult(ds.id, None, pulled.num_rows, 0, None, None, since, rows)
         first, last = next_seq, next_seq + new_rows.num_rows - 1
         batch = new_rows.append_column("_seq", pa.array(range(first, last + 1), pa.int64()))
         path = folder / f"batch-{first:012d}-{last:012d}.parquet"
         _write_parquet(batch, path)
-        state_rows = _merge_current(folder, ds, new_rows)
+        state_rows = _merge_current(folder, ds, new_rows, present)
         _save_state(
             state_path,
             ds.id,
@@ -216,11 +228,6 @@ def micro_batch(
     return BatchResult(
         ds.id, path, pulled.num_rows, new_rows.num_rows, first, last, watermark, state_rows
     )
-
-
-def _state_rows(folder: Path) -> int:
-    path = folder / _CURRENT
-    return pq.read_metadata(path).num_rows if path.exists() else 0
 
 
 def current_state(out_dir: Path | str, ds: Dataset) -> pa.Table:

@@ -14,8 +14,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "run",
         help="在本进程内用 Airflow 运行某一报送期的汇聚 DAG",
         description=(
-            "在本进程内运行某一报送期到期的汇聚 DAG（dag.test，无需调度器）："
-            "每个数据集一个入湖任务，最后刷新 DuckDB 仓库。"
+            "在本进程内运行某一报送期到期的汇聚 DAG 和一次发布 DAG（dag.test，无需调度器）："
+            "每个数据集一个入湖任务，然后构建、校核、晾晒与发布。"
             "Airflow 的主目录和元数据库（SQLite）在 <工作目录>/airflow，"
             "首次运行时自动初始化。与调度器运行的是同一批 DAG，只是失败时不重试。"
             "任一任务失败时退出码非零。"
@@ -34,6 +34,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="工作目录（默认 ./work，可用环境变量 BZDATA_WORK 指定）",
     )
     parser.add_argument(
+        "--demo",
+        action="store_true",
+        help="在合成滨州上运行（等同 BZDATA_ENV=demo；否则按配置读取落地区和前置库连接）",
+    )
+    parser.add_argument(
         "-v",
         "--verbose",
         action="store_true",
@@ -42,13 +47,25 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def config_error() -> type[Exception]:
+    from bzdata.config import ConfigError
+
+    return ConfigError
+
+
 def run(args: argparse.Namespace) -> int:
     from bzdata.orchestration.runner import RunError, run_period
     from bzdata.orchestration.schedule import ScheduleError
 
+    if args.demo:
+        import os
+
+        from bzdata import config
+
+        os.environ[config.ENV_VAR] = "demo"
     try:
         report = run_period(args.period, args.work, quiet=not args.verbose)
-    except (RunError, ScheduleError) as exc:
+    except (RunError, ScheduleError, config_error()) as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
     failed = [item.dag_id for item in report.dags if not item.ok]

@@ -2,8 +2,9 @@
 
 `configure()` is the one place that sets Airflow's environment variables; it must run before
 `airflow` is first imported, because Airflow reads its home and database URL at import time.
-Locally (BZDATA_ENV=local) the home is <work>/airflow with a SQLite metadata database; in the
-scale-out environment the database URL comes from the deployment (docker/compose.airflow.yaml).
+In the demo and local environments the home is <work>/airflow with a SQLite metadata database;
+in the scale-out environment the database URL comes from the deployment
+(docker/compose.airflow.yaml).
 Nothing here reaches the network.
 """
 
@@ -39,8 +40,13 @@ class AirflowHome:
     env: config.EnvName
 
     @property
+    def uses_sqlite(self) -> bool:
+        """demo and local keep Airflow's metadata in SQLite; scaleout uses the deployment's."""
+        return self.env != "scaleout"
+
+    @property
     def database(self) -> Path:
-        """The SQLite metadata database (local environment only)."""
+        """The SQLite metadata database (demo and local environments)."""
         return self.home / "airflow.db"
 
     @property
@@ -77,7 +83,7 @@ def environment(home: AirflowHome, *, quiet: bool = False) -> dict[str, str]:
         "SCARF_ANALYTICS": "false",
         "DO_NOT_TRACK": "1",
     }
-    if home.env == "local":
+    if home.uses_sqlite:
         values["AIRFLOW_HOME"] = str(home.home)
         values[_SQL_CONN] = f"sqlite:///{home.database}"
     if quiet:
@@ -109,7 +115,7 @@ def configure(work_dir: Path | None = None, *, quiet: bool = False) -> AirflowHo
             )
     config.disable_telemetry()
     os.environ.update(values)
-    if home.env == "local":
+    if home.uses_sqlite:
         home.home.mkdir(parents=True, exist_ok=True)
     return home
 
@@ -138,7 +144,7 @@ def is_migrated(home: AirflowHome) -> bool:
 
     Only answers for the local SQLite database; in scale-out the deployment migrates.
     """
-    if home.env != "local" or not home.stamp.is_file():
+    if not home.uses_sqlite or not home.stamp.is_file():
         return False
     try:
         stamp = json.loads(home.stamp.read_text(encoding="utf-8"))
@@ -162,7 +168,7 @@ def ensure_migrated(home: AirflowHome) -> bool:
 
     upgradedb()
     ensure_pools()
-    if home.env == "local":
+    if home.uses_sqlite:
         stamp = {"airflow": _airflow_version(), "revision": _sqlite_revision(home.database)}
         home.stamp.write_text(json.dumps(stamp, ensure_ascii=False), encoding="utf-8")
     return True

@@ -1,7 +1,9 @@
-"""Run the collect DAGs of one period in this process with `dag.test()`, no scheduler needed.
+"""Run one period in this process with `dag.test()`, no scheduler needed: the collect DAGs due
+for it, then the publish DAG (build → check → score → publish) once, with the period as conf.
 
 The DAGs are the very objects a scheduler runs, loaded through a DagBag from dags/; only the
-retry policy differs: in-process runs fail fast (retries off) instead of waiting out the delay.
+retry policy differs: in-process runs fail fast (retries off) instead of waiting out the delay,
+and the publish DAG is forced (conf force=true) instead of skipping an unchanged period.
 
     report = run_period("2023-01", work_dir)   # RunReport: per-DAG and per-task outcomes
 """
@@ -35,6 +37,7 @@ STATUS_LABELS = {
     "duplicate": "重复报送",
     "quarantined": "已隔离",
     "missing": "未报送",
+    "failed": "抽取失败",
 }
 
 
@@ -118,7 +121,7 @@ def default_period(work_dir: Path) -> str:
     """The latest period present in the work folder's landing zone (RunError if none)."""
     from bzdata.ingest import Paths
 
-    landing = Paths.from_work(work_dir).landing
+    landing = Paths.for_env(work_dir=work_dir).require_landing()
     period = latest_period(landing)
     if period is None:
         raise RunError(
@@ -160,12 +163,18 @@ def _task_results(dag_run: Any) -> dict[str, Any]:
         return {row.task_id: XComModel.deserialize_value(row) for row in session.scalars(query)}
 
 
-def run_dag(dag: Any, schedule: CollectSchedule, period: str, logical_date: datetime) -> DagOutcome:
-    """`dag.test()` for one logical date; the DAG object is run as parsed, retries off."""
+def run_dag(
+    dag: Any,
+    period: str,
+    logical_date: datetime | None,
+    run_after: datetime,
+    conf: dict | None = None,
+) -> DagOutcome:
+    """`dag.test()` for one run; the DAG object is run as parsed, retries off."""
     for item in dag.tasks:
         item.retries = 0  # dag.test() would otherwise sleep through each retry delay
     started = time.monotonic()
-    dag_run = dag.test(logical_date=logical_date, run_after=logical_date)
+    dag_run = dag.test(logical_date=logical_date, run_after=run_after, run_conf=conf)
     seconds = time.monotonic() - started
     results = _task_results(dag_run)
     instances = sorted(dag_run.get_task_instances(), key=lambda ti: _task_order(dag, ti.task_id))
@@ -173,7 +182,7 @@ def run_dag(dag: Any, schedule: CollectSchedule, period: str, logical_date: date
         TaskOutcome(ti.task_id, str(ti.state or "none"), results.get(ti.task_id))
         for ti in instances
     ]
-    return DagOutcome(schedule.dag_id, period, logical_date, str(dag_run.state), tasks, seconds)
+    return DagOutcome(dag.dag_id, period, run_after, str(dag_run.state), tasks, seconds)
 
 
 def _task_order(dag: Any, task_id: str) -> tuple[int, str]:
@@ -204,7 +213,7 @@ def run_period(
 
     from airflow.dag_processing.dagbag import DagBag
 
-    from bzdata.orchestration.dags import collect_schedules_of
+    from bzdata.orchestration.dags import PUBLISH_DAG_ID, collect_schedules_of
 
     report = RunReport(period=chosen, work_dir=home.work_dir)
     report.timings[TIMING_STARTUP] = time.monotonic() - started
@@ -224,16 +233,22 @@ def run_period(
     runs = due_runs(chosen, collect_schedules_of())
     if not runs:
         raise RunError(f"没有需要汇聚报送期 {chosen} 的 DAG")
-    for schedule, logical_date in runs:
-        dag = bag.dags.get(schedule.dag_id)
+    planned: list[tuple[str, datetime | None, datetime, dict | None]] = [
+        (schedule.dag_id, logical_date, logical_date, None) for schedule, logical_date in runs
+    ]
+    # Once every cycle due for the period is collected: one publish, as the Assets would trigger.
+    planned.append((PUBLISH_DAG_ID, None, runs[-1][1], {"period": chosen, "force": True}))
+    for dag_id, logical_date, run_after, conf in planned:
+        dag = bag.dags.get(dag_id)
         if dag is None:
-            raise RunError(f"DAG 文件夹 {home.dags_folder} 中没有 {schedule.dag_id}")
-        echo(f"▶ {schedule.dag_id}：报送期 {chosen}，逻辑日期 {logical_date.isoformat()}")
-        outcome = run_dag(dag, schedule, chosen, logical_date)
+            raise RunError(f"DAG 文件夹 {home.dags_folder} 中没有 {dag_id}")
+        how = "逻辑日期 " + logical_date.isoformat() if logical_date else "资产触发（conf.period）"
+        echo(f"▶ {dag_id}：报送期 {chosen}，{how}")
+        outcome = run_dag(dag, chosen, logical_date, run_after, conf)
         report.dags.append(outcome)
-        report.timings[schedule.dag_id] = outcome.seconds
+        report.timings[dag_id] = outcome.seconds
         for item in outcome.tasks:
             echo(f"  {'✔' if item.ok else '✘'} {item.describe()}")
         mark_ok, verdict = ("✔", "成功") if outcome.ok else ("✘", "失败")
-        echo(f"{mark_ok} {schedule.dag_id}：{verdict}（{outcome.seconds:.1f} 秒）")
+        echo(f"{mark_ok} {dag_id}：{verdict}（{outcome.seconds:.1f} 秒）")
     return report

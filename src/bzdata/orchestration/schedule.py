@@ -155,3 +155,19 @@ def collect_schedules(datasets: Iterable[Dataset]) -> list[tuple[CollectSchedule
         (CollectSchedule(CYCLES[name], run_day(members)), members)
         for name, members in sorted(groups.items(), key=lambda pair: order.index(pair[0]))
     ]
+
+
+LAST_PERIOD_VAR = "BZDATA_LAST_PERIOD"
+
+
+def schedule_end() -> datetime | None:
+    """The collect DAGs' end_date when BZDATA_LAST_PERIOD=YYYY-MM bounds the history (the
+    synthetic city has a few months; a scheduler then creates no runs past them, while runs
+    triggered for those periods still execute). None: no end."""
+    import os
+
+    text = os.environ.get(LAST_PERIOD_VAR, "").strip()
+    if not text:
+        return None
+    year, month = _next_month(*parse_period(text))
+    return datetime(year, month, LATEST_RUN_DAY, 23, 59, tzinfo=TIMEZONE)

@@ -78,11 +78,11 @@ def _write_report(out: Path, report: dict[str, Any]) -> None:
     )
 
 
-def publish_task(logical_date=None, run_id=None) -> dict[str, Any]:
+def publish_task(logical_date=None, run_id=None, work_dir: Path | None = None) -> dict[str, Any]:
     """Airflow task body (runs after the scorecard): publish, report, never fail the run."""
     from bzdata import config
 
-    work = config.settings().work_dir
+    work = Path(work_dir) if work_dir is not None else config.settings().work_dir
     server, token = _target(None)
     if not (server and token):
         report = {
