@@ -37,7 +37,8 @@ def test_no_landed_period_stops_before_airflow_starts(
     tmp_work: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # tmp_work is not the session's Airflow home: reaching configure() would raise instead.
-    assert cli.main(["run", "--work", str(tmp_work)]) == 2
+    # --demo: the landing zone is the (empty) synthetic one under the work folder.
+    assert cli.main(["run", "--demo", "--work", str(tmp_work)]) == 2
     err = capsys.readouterr().err
     assert "没有任何报送期目录" in err and "--period" in err
 

@@ -189,3 +189,14 @@ def test_the_hold_list_names_datasets_failing_a_severe_rule(demo: Path) -> None:
     ctx = publish.publish_context(demo, "2023-03")
     assert "gaj_hjrk" not in ctx.allowed and "rsj_shbx" in ctx.allowed
     assert ctx.held == {"gaj_hjrk": ["r_severe"]}
+
+
+def test_the_openmetadata_step_skips_when_no_server_is_configured(tmp_path, monkeypatch) -> None:
+    from bzdata.orchestration.publish import PublishContext, openmetadata_step
+
+    monkeypatch.delenv("BZDATA_OM_SERVER", raising=False)
+    monkeypatch.delenv("BZDATA_OM_TOKEN", raising=False)
+    report = openmetadata_step(PublishContext(tmp_path, "2023-01", (), {}))
+    assert report["status"] == "未配置"
+    assert "bzdata_openmetadata" in report["detail"]
+    assert not (tmp_path / "catalog").exists()  # nothing published, nothing written

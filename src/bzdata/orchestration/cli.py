@@ -54,20 +54,27 @@ def config_error() -> type[Exception]:
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
+
+    from bzdata import config
     from bzdata.orchestration.runner import RunError, run_period
     from bzdata.orchestration.schedule import ScheduleError
 
+    # --demo chooses the synthetic city for this run only: the process keeps its own setting.
+    previous = os.environ.get(config.ENV_VAR)
     if args.demo:
-        import os
-
-        from bzdata import config
-
         os.environ[config.ENV_VAR] = "demo"
     try:
         report = run_period(args.period, args.work, quiet=not args.verbose)
     except (RunError, ScheduleError, config_error()) as exc:
         print(f"错误：{exc}", file=sys.stderr)
         return 2
+    finally:
+        if args.demo:
+            if previous is None:
+                os.environ.pop(config.ENV_VAR, None)
+            else:
+                os.environ[config.ENV_VAR] = previous
     failed = [item.dag_id for item in report.dags if not item.ok]
     timings = "，".join(f"{name} {seconds:.1f} 秒" for name, seconds in report.timings.items())
     print(f"耗时：{timings}")
