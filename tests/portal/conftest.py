@@ -21,7 +21,7 @@ from bzdata.registry import load_registry
 from bzdata.synth import generate
 
 _spec = importlib.util.spec_from_file_location(
-    "quality_fixture", Path(__file__).parents[1] / "scorecard" / "quality_fixture.py"
+    "quality_fixture", Path(__file__).parent / "ledger_issues.py"
 )
 quality_fixture = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(quality_fixture)
