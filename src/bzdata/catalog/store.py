@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bzdata.catalog import search as tok
 from bzdata.catalog.model import Entry, LineageEdge, SearchHit
+from bzdata.ingest.publish import fsync_path
 
 FILE_NAME = "catalog.sqlite"
 # Filter name -> column of the entries table (whitelist: filter names never reach SQL unchecked).
@@ -70,14 +71,6 @@ create virtual table fts using fts5(
 def catalogue_path(work_dir: Path | str) -> Path:
     """Where the pipeline publishes the embedded catalogue of a work folder."""
     return Path(work_dir) / "catalog" / FILE_NAME
-
-
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def write_catalogue(
@@ -135,9 +128,9 @@ def write_catalogue(
         con.commit()
     finally:
         con.close()
-    _fsync(staging)
+    fsync_path(staging)
     os.replace(staging, final)
-    _fsync(final.parent)
+    fsync_path(final.parent)
     return final
 
 
