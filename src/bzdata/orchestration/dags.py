@@ -259,46 +259,61 @@ def build_publish_dag(
             task_id=WAIT_TASK_ID,
             doc_md="该期全部到期报送均已汇聚（或已记为缺报/抽取失败）才继续；否则跳过本次运行",
         )()
-        refreshed = task(
-            python_callable=_refresh_callable,
-            task_id=REFRESH_TASK_ID,
-            pool=WAREHOUSE_POOL,
-            doc_md="刷新 DuckDB 仓库 raw 层视图（仓库只允许一个写入者）",
-        )(period)
-        built = task(
-            python_callable=_build_callable,
-            task_id=BUILD_TASK_ID,
-            pool=WAREHOUSE_POOL,
-            doc_md="dbt build：staging → 基础库 → 主题库、专题库、指标库（整个项目一个进程）",
-        )(period)
-        snapshot = task(
-            python_callable=_snapshot_callable,
-            task_id=SNAPSHOT_TASK_ID,
-            pool=WAREHOUSE_POOL,
-            doc_md="把基础库发布为 Parquet 快照（读者与数据高铁实时视图读取它）",
-        )(period)
-        checked = task(
-            python_callable=_quality_callable,
-            task_id=QUALITY_TASK_ID,
-            pool=WAREHOUSE_POOL,
-            doc_md="一数一源校核：按 GB/T 36344 维度的质量规则，每条不合格记录进入问题清单",
-        )(period)
-        hold = task(
-            python_callable=_hold_callable,
-            task_id=HOLD_TASK_ID,
-            doc_md="严重级规则未通过的数据集暂停下游发布（写入 holds.json，发布步骤读取）",
-        )(period)
-        scorecard = task(
-            python_callable=_scorecard_callable,
-            task_id=SCORECARD_TASK_ID,
-            doc_md="数据晾晒台：各部门编目、归集、质量、整改得分与赛马排名",
-        )(period)
+        # The period's chain, in order: (callable, task id, pool, doc). The warehouse tasks share
+        # the one-slot pool because DuckDB takes one writer.
+        chain = (
+            (
+                _refresh_callable,
+                REFRESH_TASK_ID,
+                WAREHOUSE_POOL,
+                "刷新 DuckDB 仓库 raw 层视图（仓库只允许一个写入者）",
+            ),
+            (
+                _build_callable,
+                BUILD_TASK_ID,
+                WAREHOUSE_POOL,
+                "dbt build：staging → 基础库 → 主题库、专题库、指标库（整个项目一个进程）",
+            ),
+            (
+                _snapshot_callable,
+                SNAPSHOT_TASK_ID,
+                WAREHOUSE_POOL,
+                "把基础库发布为 Parquet 快照（读者与数据高铁实时视图读取它）",
+            ),
+            (
+                _quality_callable,
+                QUALITY_TASK_ID,
+                WAREHOUSE_POOL,
+                "一数一源校核：按 GB/T 36344 维度的质量规则，每条不合格记录进入问题清单",
+            ),
+            (
+                _hold_callable,
+                HOLD_TASK_ID,
+                None,
+                "严重级规则未通过的数据集暂停下游发布（写入 holds.json，发布步骤读取）",
+            ),
+            (
+                _scorecard_callable,
+                SCORECARD_TASK_ID,
+                None,
+                "数据晾晒台：各部门编目、归集、质量、整改得分与赛马排名",
+            ),
+        )
+        made = {}
+        previous = None
+        for callable_, task_id, pool, doc in chain:
+            made[task_id] = task(python_callable=callable_, task_id=task_id, pool=pool, doc_md=doc)(
+                period
+            )
+            if previous is not None:
+                previous >> made[task_id]
+            previous = made[task_id]
+        hold, scorecard = made[HOLD_TASK_ID], made[SCORECARD_TASK_ID]
         record = task(
             python_callable=_record_callable,
             task_id=RECORD_TASK_ID,
             doc_md="记录本期已发布（报送指纹），同样的报送不再重复构建",
         )(period)
-        refreshed >> built >> snapshot >> checked >> hold >> scorecard
         last: list[Any] = [scorecard]
         built_steps: dict[str, Any] = {}
         for step in steps:
