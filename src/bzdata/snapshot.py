@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import secrets
 import shutil
 from dataclasses import dataclass
@@ -30,13 +29,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bzdata.ingest.publish import fsync_path
+from bzdata.periods import is_period
 
 ROOT = "published"
 POINTER = "current"
 SNAPSHOTS = "snapshots"
 STAGING = ".staging-"
 KEEP = 3  # snapshots kept besides the current one, for readers that still hold an older one
-PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 # Columns of the issue list that never leave the lake: the value as delivered is unmasked.
 PRIVATE_ISSUE_COLUMNS = ("delivered_value",)
 
@@ -159,7 +158,7 @@ def publish(work_dir: Path | str, period: str) -> Snapshot:
     from bzdata.registry import load_registry
     from bzdata.scorecard.masking import KeyMasker
 
-    if not PERIOD.fullmatch(period):
+    if not is_period(period):
         raise SnapshotError(f"期次应为 YYYY-MM 格式，而不是 {period!r}")
     work = Path(work_dir).resolve()
     base = root(work)
@@ -174,7 +173,7 @@ def publish(work_dir: Path | str, period: str) -> Snapshot:
     periods = sorted(
         p.name
         for p in (scorecards.iterdir() if scorecards.is_dir() else ())
-        if p.is_dir() and PERIOD.fullmatch(p.name) and p.name <= period
+        if p.is_dir() and is_period(p.name) and p.name <= period
     )
     if period not in periods:
         shutil.rmtree(stage)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -12,6 +11,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bzdata.ingest.publish import write_parquet
+from bzdata.periods import is_period
 from bzdata.registry import Indicator, Registry
 
 SHEET = "指标填报"
@@ -26,7 +26,6 @@ HEADERS = (
     "统计口径",
     "佐证材料或数据来源",
 )
-_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 VALUE_SCHEMA = pa.schema(
     [
@@ -91,7 +90,7 @@ def template(registry: Registry, dept: str, period: str, lake: Path, out: Path) 
     """Write the department's template for the period into folder `out`; returns the file."""
     import xlsxwriter
 
-    if not _PERIOD.fullmatch(period):
+    if not is_period(period):
         raise ValueError(f"报送期应为 YYYY-MM，而不是 {period!r}")
     items = indicators_of(registry, dept)
     if not items:
@@ -213,9 +212,9 @@ def ingest_file(registry: Registry, path: Path, lake: Path) -> dict:
     dept, period = meta.get("部门代码", ""), meta.get("报送期", "")
     if dept not in {d.code for d in registry.departments}:
         raise IndicatorFileError(f"{path.name}：“{META_SHEET}”中的部门代码 {dept!r} 未登记")
-    if not _PERIOD.fullmatch(period):
+    if not is_period(period):
         raise IndicatorFileError(f"{path.name}：报送期应为 YYYY-MM，实际为 {period!r}")
-    if path.parent.name != period and _PERIOD.fullmatch(path.parent.name):
+    if path.parent.name != period and is_period(path.parent.name):
         raise IndicatorFileError(
             f"{path.name}：文件中的报送期 {period} 与所在报送期目录 {path.parent.name} 不一致"
         )

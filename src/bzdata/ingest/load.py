@@ -14,7 +14,6 @@ from __future__ import annotations
 import calendar
 import hashlib
 import json
-import re
 import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,12 +28,12 @@ from bzdata.ingest import manifest as mf
 from bzdata.ingest.paths import Paths
 from bzdata.ingest.publish import publish_dir, remove_dir, staging_dir, sweep, write_parquet
 from bzdata.ingest.readers import Chunk, Quarantine, Reject, open_file
+from bzdata.periods import is_period
 from bzdata.registry import Dataset, load_registry
 
 # Rows converted to Arrow per step: bounds memory whatever the file size.
 BATCH_ROWS = 100_000
 NOT_CONFIGURED = "前置库通道未配置"
-_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _ENCODING_FAMILY = {
     "utf-8": "UTF-8",
     "utf-8-sig": "UTF-8",
@@ -114,7 +113,7 @@ def ingest_dataset(
     `logical_date` (a naive value is taken as UTC) stamps `_loaded_at`; `run_id` only goes into
     the manifest, so reruns with the same logical date give byte-identical raw Parquet.
     """
-    if not _PERIOD.match(period):
+    if not is_period(period):
         raise ValueError(f"期次应为 YYYY-MM 格式，例如 2023-01，实际为 {period!r}")
     ds = load_registry().dataset(dataset_id)
     if logical_date.tzinfo is None:

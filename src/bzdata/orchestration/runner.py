@@ -11,7 +11,6 @@ and the publish DAG is forced (conf force=true) instead of skipping an unchanged
 from __future__ import annotations
 
 import logging
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,8 +20,7 @@ from typing import Any
 
 from bzdata.orchestration import home as airflow_home
 from bzdata.orchestration.schedule import CollectSchedule, parse_period
-
-_PERIOD_DIR = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+from bzdata.periods import is_period
 
 STATE_LABELS = {
     "success": "成功",
@@ -110,9 +108,7 @@ def latest_period(landing: Path) -> str | None:
     if not landing.is_dir():
         return None
     periods = [
-        item.name
-        for item in landing.glob("*/*/*")
-        if item.is_dir() and _PERIOD_DIR.fullmatch(item.name)
+        item.name for item in landing.glob("*/*/*") if item.is_dir() and is_period(item.name)
     ]
     return max(periods, default=None)
 

@@ -29,7 +29,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -42,6 +41,7 @@ import pyarrow as pa
 
 from bzdata import duck, progress
 from bzdata.build.generate import census_model, staging_model
+from bzdata.periods import is_period
 from bzdata.quality import outputs, relations
 from bzdata.quality.generate import suite_name, suites
 from bzdata.quality.gx_project import ROW_ID, ValidationError
@@ -51,7 +51,6 @@ from bzdata.registry import Dataset, Registry, load_registry
 from bzdata.sharing import mask_many
 
 ENGINE = "gx"
-_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _NO_LIMIT = 2**62  # row-count bounds when a rule has no history yet (it is then not evaluated)
 ASSETS = ("records", "pulls", "consistency", "delivery")
 REL = "rel"  # the relations file, attached read-only beside the warehouse
@@ -143,7 +142,7 @@ def run_checks(
     """Check `period` (YYYY-MM) on `<work_dir>/warehouse/bzdata.duckdb`; write the three
     outputs under `<work_dir>/lake/quality/`. Raises QualityError (see the module docstring)."""
     start = time.monotonic()
-    if not _PERIOD.match(str(period)):
+    if not is_period(str(period)):
         raise QualityError(f"报送期应为 YYYY-MM 格式，例如 2023-03，实际为 {period!r}")
     work = Path(work_dir)
     db = warehouse_path(work)

@@ -17,7 +17,6 @@ and thresholds of catalog/scorecard.yaml.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,11 +25,10 @@ import duckdb
 import pyarrow as pa
 
 from bzdata import duck
+from bzdata.periods import is_period
 from bzdata.quality import outputs as quality_outputs
 from bzdata.registry import Registry
 from bzdata.scorecard.config import SECTIONS, ScorecardConfig
-
-_PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 
 # GB/T 36344 dimension → column-name stem.
 DIMENSION_KEYS: dict[str, str] = {
@@ -57,7 +55,7 @@ class ScorecardError(ValueError):
 
 
 def check_period(period: str) -> str:
-    if not _PERIOD.fullmatch(period or ""):
+    if not is_period(period or ""):
         raise ScorecardError(f"报告期应为 YYYY-MM 格式，例如 2023-02，而不是 {period!r}")
     return period
 
