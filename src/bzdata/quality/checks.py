@@ -186,7 +186,12 @@ def run_checks(
                 [{"rule_id": r.check.rule.id, "error": r.error} for r in errors],
             )
         with _connect(db, rel_db) as con:
-            _list_failing(con, plans, registry, period, parameters, outcomes, results)
+            import duckdb
+
+            try:  # every failing row GX listed, into temp table `fails` with its issue text
+                _list_failing(con, plans, registry, period, parameters, outcomes, results)
+            except duckdb.Error as exc:
+                raise QualityError(f"列出不通过记录的查询无法执行：{exc}") from exc
             summary.listing_seconds = time.monotonic() - listed
             issues, status = _ledger(con, work, results, registry, plans, period)
     for kind, table in (
@@ -375,24 +380,6 @@ def _fill(sql: str, parameters: dict[str, Any]) -> str:
 
 
 def _list_failing(
-    con: Any,
-    plans: list[_Plan],
-    registry: Registry,
-    period: str,
-    parameters: dict[str, Any],
-    outcomes: dict[str, Any],
-    results: list[RuleResult],
-) -> None:
-    """Every failing row GX listed into temp table `fails`, with its issue text."""
-    import duckdb
-
-    try:
-        _list_failing_rows(con, plans, registry, period, parameters, outcomes, results)
-    except duckdb.Error as exc:
-        raise QualityError(f"列出不通过记录的查询无法执行：{exc}") from exc
-
-
-def _list_failing_rows(
     con: Any,
     plans: list[_Plan],
     registry: Registry,
