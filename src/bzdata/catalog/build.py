@@ -24,8 +24,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from bzdata.catalog.model import DIMENSIONS, Entry, FieldInfo, LineageEdge, QualitySummary
+from bzdata.catalog.model import Entry, FieldInfo, LineageEdge, QualitySummary
 from bzdata.catalog.store import catalogue_path, write_catalogue
+from bzdata.dimensions import DIMENSIONS
 from bzdata.registry import Registry, load_registry
 
 SYNTH_CATALOGUE = Path("synth") / "catalogue" / "catalogue.jsonl"

@@ -25,7 +25,6 @@ LAYERS: tuple[str, ...] = (
 )
 SHARE_TYPES: tuple[str, ...] = ("无条件共享", "有条件共享", "不予共享")
 OPEN_TYPES: tuple[str, ...] = ("无条件开放", "有条件开放", "不予开放")
-DIMENSIONS: tuple[str, ...] = ("规范性", "完整性", "准确性", "一致性", "时效性", "可访问性")
 MATCH_STATES: tuple[str, ...] = ("已满足", "部分满足", "未满足")
 ANSWERS: tuple[str, ...] = ("同意", "拒绝")
 

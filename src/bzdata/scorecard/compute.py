@@ -25,20 +25,12 @@ import duckdb
 import pyarrow as pa
 
 from bzdata import duck
+from bzdata.dimensions import DIMENSION_KEYS
 from bzdata.periods import is_period
 from bzdata.quality import outputs as quality_outputs
 from bzdata.registry import Registry
 from bzdata.scorecard.config import SECTIONS, ScorecardConfig
 
-# GB/T 36344 dimension → column-name stem.
-DIMENSION_KEYS: dict[str, str] = {
-    "规范性": "conformity",
-    "完整性": "completeness",
-    "准确性": "accuracy",
-    "一致性": "consistency",
-    "时效性": "timeliness",
-    "可访问性": "accessibility",
-}
 SEVERITY_KEYS: dict[str, str] = {"严重": "severe", "一般": "general", "提示": "hint"}
 
 # The columns of the quality outputs the scorecard reads (the agreed contract; the checks write

@@ -15,8 +15,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from pydantic import Field as PydanticField
 
 from bzdata import config
+from bzdata.dimensions import DIMENSIONS
 
-DIMENSIONS: tuple[str, ...] = ("规范性", "完整性", "准确性", "一致性", "时效性", "可访问性")
 SECTIONS: tuple[str, ...] = ("catalog", "collection", "quality", "rectification")
 SECTION_NAMES: dict[str, str] = {
     "catalog": "编目",

@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bzdata.catalog.model import DIMENSIONS, OPEN_TYPES, SHARE_TYPES, Entry, LineageEdge
+from bzdata.catalog.model import OPEN_TYPES, SHARE_TYPES, Entry, LineageEdge
+from bzdata.dimensions import DIMENSION_KEYS, DIMENSIONS
 
 ROOT = Path(__file__).resolve().parents[4]
 OM_PYTHON = ROOT / ".venv-om" / "bin" / "python"
@@ -47,14 +48,6 @@ OM_DIMENSION = {
     "一致性": "Consistency",
     "时效性": "NoDimension",
     "可访问性": "NoDimension",
-}
-DIMENSION_CODE = {
-    "规范性": "conformity",
-    "完整性": "completeness",
-    "准确性": "accuracy",
-    "一致性": "consistency",
-    "时效性": "timeliness",
-    "可访问性": "accessibility",
 }
 
 
@@ -136,10 +129,10 @@ def build_document(entries: Iterable[Entry], edges: Iterable[LineageEdge]) -> di
         for dimension, rate in sorted(e.quality.pass_rate.items()):
             cases.append(
                 {
-                    "name": f"bzdata_{DIMENSION_CODE.get(dimension, dimension)}",
+                    "name": f"bzdata_{DIMENSION_KEYS.get(dimension, dimension)}",
                     "displayName": f"{dimension}通过率",
                     "table": fqn_of[e.id],
-                    "testDefinition": f"bzdata_{DIMENSION_CODE.get(dimension, dimension)}",
+                    "testDefinition": f"bzdata_{DIMENSION_KEYS.get(dimension, dimension)}",
                     "description": f"GB/T 36344 {dimension}：{e.quality.period} 期规则通过率",
                     "results": [
                         {
@@ -190,7 +183,7 @@ def build_document(entries: Iterable[Entry], edges: Iterable[LineageEdge]) -> di
         "lineage": [{"from": a, "to": b, "columns": c} for (a, b), c in sorted(lineage.items())],
         "test_definitions": [
             {
-                "name": f"bzdata_{DIMENSION_CODE[d]}",
+                "name": f"bzdata_{DIMENSION_KEYS[d]}",
                 "displayName": f"{d}（GB/T 36344）",
                 "description": f"bzdata 质量规则：{d}维度",
                 "entityType": "TABLE",
