@@ -28,6 +28,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from bzdata import duck
 from bzdata.ingest.publish import fsync_path
 from bzdata.periods import is_period
 
@@ -127,7 +128,7 @@ def _indicators(work: Path, stage: Path, previous: Snapshot | None) -> str | Non
     target = stage / "indicators.parquet"
     if warehouse.is_file():
         try:
-            with duckdb.connect(str(warehouse), read_only=True) as con:
+            with duck.connect(warehouse, read_only=True) as con:
                 table = con.execute("select * from indicator.indicator_library").to_arrow_table()
             pq.write_table(table, target, compression="zstd")
             return target.name

@@ -10,6 +10,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from bzdata import duck
 from bzdata.ingest.publish import write_parquet
 from bzdata.periods import is_period
 from bzdata.registry import Indicator, Registry
@@ -296,10 +297,9 @@ def read_rejects(lake: Path) -> pa.Table:
 def read_values(lake: Path) -> pa.Table:
     """Every accepted value with its provenance and `version` (1 = first report of that
     indicator and period); `is_latest` marks the version that counts."""
-    import duckdb
 
     values = _read(lake, "values", VALUE_SCHEMA)
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         con.register("reported", values)
         return con.sql(

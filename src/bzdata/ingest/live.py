@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from bzdata import duck
 from bzdata.ingest.paths import warehouse_file
 from bzdata.ingest.publish import write_parquet
 from bzdata.registry.models import Dataset
@@ -38,9 +39,8 @@ def live_file(work_dir: Path | str, library: str) -> Path:
 
 def snapshot_base(work_dir: Path | str) -> list[str]:
     """Export every table of schema `base` to Parquet (read-only, each file replaced whole)."""
-    import duckdb
 
-    con = duckdb.connect(str(warehouse_file(work_dir)), read_only=True)
+    con = duck.connect(warehouse_file(work_dir), read_only=True)
     try:
         names = [
             row[0]
@@ -68,14 +68,13 @@ def _literal(path: Path) -> str:
 
 def build_live(work_dir: Path | str, ds: Dataset, stream_dir: Path | str) -> Path | None:
     """Rewrite the live library fed by `ds` from its stream state; None if it feeds none."""
-    import duckdb
 
     library = LIVE_LIBRARIES.get(ds.id)
     current = Path(stream_dir) / ds.id / "current.parquet"
     if library is None or not current.is_file():
         return None
     monthly = snapshot_dir(work_dir) / f"{library}.parquet"
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         stream_cols = [
             r[0]

@@ -34,12 +34,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from sqlalchemy.engine import URL
 
+from bzdata import duck
 from bzdata.ingest.frontdb import FrontdbError, census, pull
 from bzdata.ingest.publish import fsync_path
 from bzdata.registry.models import Dataset
@@ -152,7 +152,7 @@ def _merge_current(folder: Path, ds: Dataset, new_rows: pa.Table, present: pa.Ta
     order = ", ".join(
         f"{_quote(c)} DESC NULLS LAST" for c in [wm] + [c for c in columns if c != wm]
     )
-    con = duckdb.connect()
+    con = duck.connect()
     try:
         con.register("all_rows", rows)
         con.register("present", present.select(ds.record_key))

@@ -13,10 +13,10 @@ import hashlib
 import zlib
 from dataclasses import dataclass, field
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 
+from bzdata import duck
 from bzdata.ids import ric
 from bzdata.synth import names
 from bzdata.synth.views import DATE_STYLE, format_date_parts
@@ -252,7 +252,7 @@ class Injector:
         wm = ds.delivery.watermark
         content = ", ".join(f'"{c}"' for c in ds.columns if c != wm)
         keys = " || '|' || ".join(f"coalesce(\"{c}\", '')" for c in ds.record_key)
-        con = duckdb.connect()
+        con = duck.connect()
         con.register("cur", table.append_column("__i", pa.array(np.arange(table.num_rows))))
         current = con.sql(
             f"select __i as i, {keys} || '#' || row_number() over "
