@@ -39,6 +39,8 @@ Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
 ElementType = Literal["string", "integer", "decimal", "date", "datetime"]
 ElementFormat = Literal["ric", "uscc", "region", "mobile", "code_list"]
+# Facts a GB 11643 number encodes (positions 7-14 the birth date, 17 the sex by parity).
+EncodedFact = Literal["birth_date", "gender"]
 Category = Literal["基础", "主题", "部门"]
 Library = Literal["人口", "法人", "信用", "自然资源和空间地理", "电子证照", "宏观经济"]
 ResourceFormat = Literal["数据库", "电子文件"]
@@ -177,9 +179,28 @@ class DataElement(_Model):
     authority: SnakeId
     personal: bool
     description: Text | None = None
+    # What the element's definition implies beyond its format (see expectations/README.md):
+    # an event that has happened, so not after the period it is delivered for;
+    event: bool = False
+    # dates of the same subject it cannot precede (in the record, encoded in its identifier, or
+    # held by that element's authority);
+    after: tuple[SnakeId, ...] = ()
+    # the fact of the subject's GB 11643 number it must equal;
+    encoded_in: EncodedFact | None = None
+    # an event that ends its subject (a death): datasets that declare `active` must not still
+    # hold the subject as active once the element's authority records it.
+    ends_subject: bool = False
 
     def issues(self) -> list[Issue]:
         found: list[Issue] = []
+        if (self.event or self.after) and self.type not in ("date", "datetime"):
+            found.append(
+                Issue(("event",), f"event/after 只适用于日期或时间数据元，实际为 {self.type}")
+            )
+        if self.ends_subject and not self.event:
+            found.append(
+                Issue(("ends_subject",), "ends_subject 为 true 的数据元必须是事件（event: true）")
+            )
         if self.format == "code_list" and self.code_list is None:
             found.append(
                 Issue(("code_list",), "format 为 code_list 时必须填写 code_list（代码表 id）")
@@ -350,6 +371,22 @@ class Delivery(_Model):
         return found
 
 
+class Active(_Model):
+    """How a dataset shows its subject as active: every record (`present: true`), or a code
+    column whose listed values mean active."""
+
+    present: bool = False
+    column: SnakeId | None = None
+    values: tuple[str, ...] = ()
+
+    def issues(self) -> list[Issue]:
+        if self.present == (self.column is not None):
+            return [Issue((), "active 应为 present: true，或 column 加 values（二者取一）")]
+        if self.column is not None and not self.values:
+            return [Issue(("values",), "active.column 须列出表示有效状态的代码 values")]
+        return []
+
+
 class Share(_Model):
     """共享属性 and, unless unconditional, its condition (or the basis for not sharing)."""
 
@@ -409,12 +446,16 @@ class Dataset(_Model):
     record_key: Annotated[tuple[SnakeId, ...], PydanticField(min_length=1)]
     delivery: Delivery
     fields: Annotated[tuple[Field, ...], PydanticField(min_length=1)]
+    # When a record holds its subject as active (for events that end a subject, e.g. a death):
+    # `present` (a snapshot lists active subjects only) or a column and its active codes.
+    active: Active | None = None
 
     def issues(self) -> list[Issue]:
         found = (
             _prefixed(("share",), self.share.issues())
             + _prefixed(("open",), self.open.issues())
             + _prefixed(("delivery",), self.delivery.issues())
+            + (_prefixed(("active",), self.active.issues()) if self.active else [])
         )
         if self.category == "基础" and self.library is None:
             found.append(
@@ -661,6 +702,26 @@ def registry_issues(
                         "应为 data_elements.yaml 中已定义的 id",
                     )
                 )
+    dated = {e.id for e in data_elements if e is not None and e.type in ("date", "datetime")}
+    for index, element in enumerate(data_elements):
+        for j, other in enumerate(() if element is None else element.after):
+            if other not in dated and "data_elements" not in unreadable:
+                found.append(
+                    Issue(
+                        ("data_elements", index, "after", j),
+                        f"'{other}' 不是日期或时间类型的数据元{did_you_mean(other, sorted(dated))}",
+                    )
+                )
+    for index, item in enumerate(datasets):
+        active = None if item is None else item.active
+        if active is not None and active.column is not None and active.column not in item.columns:
+            found.append(
+                Issue(
+                    ("datasets", index, "active", "column"),
+                    f"'{active.column}' 不是本数据集的列"
+                    + did_you_mean(active.column, item.columns),
+                )
+            )
     for index, indicator in enumerate(indicators):
         if indicator is not None and indicator.department is not None:
             dept_ref(("indicators", index, "department"), indicator.department)
