@@ -33,7 +33,7 @@ import duckdb
 
 from bzdata.quality import checks, run_checks
 from bzdata.quality.evaluate import Evaluator
-from bzdata.quality.gx_expectations import gb11643_sql, gb32100_sql
+from bzdata.quality.id_sql import gb11643_sql, gb32100_sql
 from bzdata.quality.relations import asset_sql
 from bzdata.quality.rules import load_rules
 from bzdata.quality.templates import compile_rule, lit

@@ -2,15 +2,16 @@
     GB/T 2260 region codes. They mirror bzdata.ids; tests/build cross-checks both on the
     demo city. Arguments are identifier-normalised text (bz_identifier). -#}
 
-{#- Province-level prefixes of GB/T 2260 (bzdata.ids.region.PROVINCES). -#}
-{% macro bz_province_prefixes() -%}
-('11', '12', '13', '14', '15', '21', '22', '23', '31', '32', '33', '34', '35', '36', '37',
-    '41', '42', '43', '44', '45', '46', '50', '51', '52', '53', '54', '61', '62', '63', '64',
-    '65', '71', '81', '82', '83')
+{#- GB/T 2260 existence: an identifier keeps the code in force when it was issued, so any code
+    that ever existed is valid inside one (bz_gbt2260_codes() lists them, generated from the
+    national table in bzdata.ids.gbt2260); a field stating today's division needs a code in
+    force now. -#}
+{% macro bz_region_is_valid(text) -%}
+({{ text }} in {{ bz_gbt2260_codes() }})
 {%- endmacro %}
 
-{% macro bz_region_is_valid(text) -%}
-(regexp_full_match({{ text }}, '[0-9]{6}') and substr({{ text }}, 1, 2) in {{ bz_province_prefixes() }})
+{% macro bz_region_is_current(text) -%}
+({{ text }} in {{ bz_gbt2260_codes(current=true) }})
 {%- endmacro %}
 
 {#- GB 11643 check character of 17 digits: (12 - sum mod 11) mod 11, 10 -> X.
@@ -28,7 +29,7 @@ substr('10X98765432', ((
 {% macro bz_ric_is_legacy15(text) -%}
 coalesce(
     regexp_full_match({{ text }}, '[0-9]{15}')
-    and substr({{ text }}, 1, 2) in {{ bz_province_prefixes() }}
+    and substr({{ text }}, 1, 6) in {{ bz_gbt2260_codes() }}
     and try_strptime('19' || substr({{ text }}, 7, 6), '%Y%m%d') is not null,
     false
 )
@@ -55,7 +56,7 @@ case
         and substr({{ text }}, 18, 1) = {{ bz_ric_check_digit(text) }}
         and try_strptime(substr({{ text }}, 7, 8), '%Y%m%d') is not null
         and substr({{ text }}, 7, 8) >= '19000101'
-        and substr({{ text }}, 1, 2) in {{ bz_province_prefixes() }},
+        and substr({{ text }}, 1, 6) in {{ bz_gbt2260_codes() }},
         false
     )
 end
@@ -103,4 +104,14 @@ case
         false
     )
 end
+{%- endmacro %}
+
+{#- What a GB 11643 number encodes: the birth date (positions 7-14) and the sex (17th digit odd
+    for male '1', even for female '2', as GB/T 2261.1 codes it). -#}
+{% macro bz_ric_birth_date(ric) -%}
+cast(try_strptime(substr({{ ric }}, 7, 8), '%Y%m%d') as date)
+{%- endmacro %}
+
+{% macro bz_ric_sex(ric) -%}
+(case try_cast(substr({{ ric }}, 17, 1) as integer) % 2 when 1 then '1' else '2' end)
 {%- endmacro %}

@@ -1,11 +1,13 @@
 """GB/T 2260 administrative division codes: Binzhou's county-level codes (current and
-retired) and a structural check for any 6-digit code.
+retired) and the existence check of any 6-digit code against the national table.
 
 Older ID numbers keep the code that was valid when they were issued, so retired codes are
 Binzhou codes too; `current_code` maps them to today's division.
 """
 
 from __future__ import annotations
+
+from bzdata.ids import gbt2260
 
 CITY_CODE = "371600"
 CITY_NAME = "滨州市"
@@ -57,8 +59,15 @@ PROVINCES = frozenset(p for row in _PROVINCE_ROWS for p in row.split())
 
 
 def is_valid_code(code: str) -> bool:
-    """True if `code` is six ASCII digits with a known province-level prefix."""
-    return len(code) == 6 and code.isascii() and code.isdigit() and code[:2] in PROVINCES
+    """True if `code` is a GB/T 2260 code that was in force at some time (identifiers keep
+    the code valid when they were issued; see bzdata.ids.gbt2260)."""
+    return len(code) == 6 and code.isascii() and code.isdigit() and gbt2260.ever_existed(code)
+
+
+def is_current_code(code: str) -> bool:
+    """True if `code` is in force in the table's current edition (a field that states today's
+    division, such as 户籍地行政区划)."""
+    return is_valid_code(code) and gbt2260.in_force(code, gbt2260.OPEN_END)
 
 
 def is_shandong(code: str) -> bool:

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from bzdata.quality import derive
 from bzdata.quality.rules import (
     CUSTOM_DIR,
     RULES_DIR,
@@ -86,6 +87,7 @@ def default_rules(registry: Registry, ds: Dataset) -> list[dict[str, Any]]:
             add(
                 "range", label + _bounds_text(el.type, bounds), "准确性", "一般", column=c, **bounds
             )
+        _derived_rules(registry, ds, item, el, add)
         found = consistency_side(registry, ds, c)
         if found is not None:
             check, _ = found
@@ -97,6 +99,17 @@ def default_rules(registry: Registry, ds: Dataset) -> list[dict[str, Any]]:
                 "一般",
                 column=c,
             )
+    if ds.active is not None and derive.ending_events(registry):
+        subject = derive.subject_column(registry, ds)
+        column = ds.active.column or subject
+        events = "、".join(e.element.name for e in derive.ending_events(registry))
+        add(
+            "subject_ended",
+            f"权威部门已记录{events}的人员不再为有效状态",
+            "一致性",
+            "一般",
+            column=column,
+        )
     keys = "、".join(ds.field(k).header for k in ds.record_key)
     add("primary_key", f"记录键（{keys}）唯一", "准确性", "严重", mostly=KEY_MOSTLY)
     add("duplicate_row", "无重复报送的记录", "准确性", "一般")
@@ -107,6 +120,46 @@ def default_rules(registry: Registry, ds: Dataset) -> list[dict[str, Any]]:
         add("readable", "报送文件可读取（未被隔离）", "可访问性", "一般")
         add("rows_rejected", "报送文件无拒收行", "可访问性", "提示")
     return rules
+
+
+def _derived_rules(registry: Registry, ds: Dataset, item: Any, el: Any, add: Any) -> None:
+    """The rules an element's registry facts imply for one column (expectations/README.md)."""
+    c = item.column
+    label = el.name if item.header == el.name else f"{el.name}（{item.header}）"
+    watermark = ds.watermark_field.column if ds.is_frontdb and ds.watermark_field else None
+    if not item.required and c not in ds.record_key:
+        add("placeholder", f"{label}不以占位符代替空值", "完整性", "提示", column=c)
+    if el.event and c != watermark:
+        add("not_after_period", f"{label}不晚于报送期末", "准确性", "一般", column=c)
+    refs = derive.references(registry, ds, c)
+    if refs:
+        names = "、".join(dict.fromkeys(ref.element.name for ref in refs))
+        add("not_before", f"{label}不早于同一对象的{names}", "准确性", "一般", column=c)
+    if (
+        el.encoded_in is not None
+        and el.authority == ds.provider
+        and derive.subject_column(registry, ds) is not None
+    ):
+        subject = ds.field(derive.subject_column(registry, ds)).header
+        add("id_encodes", f"{label}与{subject}所含的{el.name}一致", "一致性", "一般", column=c)
+    register = derive.known_register(registry, ds, c)
+    if register is not None:
+        owner = registry.department(register.provider)
+        add(
+            "known_to_authority",
+            f"{label}所指对象在权威部门{owner.short_name}（{register.id}）中存在",
+            "一致性",
+            "一般",
+            column=c,
+        )
+        add(
+            "authority_behind",
+            f"权威部门{owner.short_name}（{register.id}）的记录键无误，{label}可与之核对",
+            "一致性",
+            "一般",
+            column=c,
+            department=register.provider,
+        )
 
 
 def _bounds_text(kind: str, bounds: dict[str, Any]) -> str:

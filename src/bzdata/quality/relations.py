@@ -183,7 +183,7 @@ def pulls_sql(ds: Dataset, checks: Iterable[Check], period: str, registry: Regis
 def consistency_sql(ds: Dataset, checks: Iterable[Check], period: str, registry: Registry) -> str:
     """The consistency asset of `ds` for `period`: its copies compared with the authority."""
     columns = [c.rule.column for c in checks if c.rule.template == "consistency" and c.rule.column]
-    comparable = comparable_authority(registry, ds, list(dict.fromkeys(columns)))
+    comparable = comparable_authority(registry, ds, list(dict.fromkeys(columns)), period)
     return (
         f"select\n    r.*,\n    {comparable} as __authority_comparable\n"
         "from quality.consistency_checks as r\n"

@@ -61,6 +61,13 @@ Template = Literal[
     "readable",
     "rows_rejected",
     "row_count",
+    "placeholder",
+    "id_encodes",
+    "not_after_period",
+    "not_before",
+    "known_to_authority",
+    "authority_behind",
+    "subject_ended",
 ]
 Asset = Literal["records", "pulls", "consistency", "delivery"]
 
@@ -103,6 +110,14 @@ TEMPLATES: dict[str, TemplateInfo] = {
     "readable": TemplateInfo("文件可读取", "delivery", False, False, ("file",)),
     "rows_rejected": TemplateInfo("行级拒收", "delivery", False, False, ("file",)),
     "row_count": TemplateInfo("表行数波动", "records", False, False, ("file",)),
+    # Derived from what the registry says an element means (expectations/README.md).
+    "placeholder": TemplateInfo("占位符", "records", True, True),
+    "id_encodes": TemplateInfo("与身份号码一致", "records", True, True),
+    "not_after_period": TemplateInfo("不晚于报送期", "records", True, True),
+    "not_before": TemplateInfo("时间先后", "records", True, True),
+    "known_to_authority": TemplateInfo("权威部门有此对象", "records", True, True),
+    "authority_behind": TemplateInfo("权威部门记录键有误", "records", True, True),
+    "subject_ended": TemplateInfo("对象已终止", "records", True, True),
 }
 # Templates that need the named element format on their column.
 FORMAT_OF = {"ric": "ric", "uscc": "uscc", "mobile": "mobile", "region": "region"}

@@ -39,15 +39,17 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from bzdata.build.generate import ElementCheck, Side, consistency_plan
-from bzdata.ids.region import PROVINCES
+from bzdata.build.generate import ElementCheck, Side, consistency_plan, latest_model
+from bzdata.quality import derive
+from bzdata.quality.id_sql import region_sql
 from bzdata.quality.rules import GX_SEVERITY, TEMPLATES, Rule
 from bzdata.registry import DataElement, Dataset, Registry
 
 PERIOD_TOKEN = "{period}"
 MOBILE_REGEX = "^1[3-9][0-9]{9}$"
-# 6 digits starting with a GB/T 2260 province code.
-REGION_REGEX = "^(?:" + "|".join(sorted(PROVINCES)) + ")[0-9]{4}$"
+# The last day of the period a rule runs for, and the first instant after it.
+PERIOD_END = "last_day(cast('{period}-01' as date))"
+AFTER_PERIOD = "(cast('{period}-01' as date) + interval 1 month)"
 
 
 @dataclass(frozen=True)
@@ -138,16 +140,14 @@ def _plan(registry: Registry):
     return _PLANS[key][1]
 
 
-def value_ok(element: DataElement, expr: str, registry: Registry) -> str:
-    """SQL: the normalised text `expr` passes the element's own format and range rules."""
+def value_ok(element: DataElement, expr: str, registry: Registry, dated: bool = True) -> str:
+    """SQL: the normalised text `expr` passes the element's own format and range rules, and an
+    event is not after the period (`dated`; the SQL then holds PERIOD_TOKEN)."""
     if element.format == "code_list" and element.code_list is not None:
         codes = ", ".join(lit(c) for c in registry.code_list(element.code_list).values)
         return f"{expr} in ({codes})"
     if element.format == "region":
-        provinces = ", ".join(lit(p) for p in sorted(PROVINCES))
-        return (
-            f"(regexp_full_match({expr}, '[0-9]{{6}}') and substr({expr}, 1, 2) in ({provinces}))"
-        )
+        return region_sql(expr, current=True)
     if element.format == "mobile":
         return f"regexp_full_match({expr}, '1[3-9][0-9]{{9}}')"
     if element.type in ("date", "datetime", "decimal", "integer"):
@@ -158,8 +158,36 @@ def value_ok(element: DataElement, expr: str, registry: Registry) -> str:
             parts.append(f"{typed} >= {lit(element.min)}")
         if element.max is not None:
             parts.append(f"{typed} <= {lit(element.max)}")
+        if element.event and dated:
+            parts.append(f"{typed} < {AFTER_PERIOD}")
         return "(" + " and ".join(parts) + ")"
     return "true"
+
+
+def sound(registry: Registry, ds: Dataset, column: str, alias: str = "r", dated: bool = True):
+    """SQL over a staged row: the typed value of `column` is present and passes its element's
+    own rules (format or code list, range, and for an event, not after the period when
+    `dated`). Derived rules judge only sound values: a broken value is its own rule's issue."""
+    element = _element(registry, ds, column)
+    value = f"{alias}.{column}"
+    parts = [f"{value} is not null"]
+    if element.format is not None:
+        parts.append(f"coalesce({alias}.{column}_is_valid, false)")
+    if element.min is not None:
+        parts.append(f"{value} >= {lit(element.min)}")
+    if element.max is not None:
+        parts.append(f"{value} <= {lit(element.max)}")
+    if element.event and dated:
+        parts.append(f"{value} < {AFTER_PERIOD}")
+    return "(" + " and ".join(parts) + ")"
+
+
+def encoded_sql(fact: str, id_expr: str) -> str:
+    """SQL: what a GB 11643 number encodes (GB 11643: positions 7-14 the birth date, the 17th
+    digit odd for male '1', even for female '2', as GB/T 2261.1 codes sex)."""
+    if fact == "birth_date":
+        return f"cast(try_strptime(substr({id_expr}, 7, 8), '%Y%m%d') as date)"
+    return f"(case try_cast(substr({id_expr}, 17, 1) as integer) % 2 when 1 then '1' else '2' end)"
 
 
 def compile_rule(rule: Rule, registry: Registry) -> Check:
@@ -183,7 +211,11 @@ def _not_null(rule: Rule, ds: Dataset, registry: Registry) -> Check:
     c = rule.column
     assert c is not None
     element = _element(registry, ds, c)
-    message = lit(f"{element.name}（{_header(ds, c)}）为空，应填写")
+    empty = lit(f"{element.name}（{_header(ds, c)}）为空，应填写")
+    typed = lit(
+        f"{element.name}（{_header(ds, c)}）填写的是占位符（如“不详”“无”“/”），应填写实际值"
+    )
+    message = f"case when r.{c}_is_placeholder then {typed} else {empty} end"
     if element.type == "string":
         return Check(rule, _expect(rule, "column_values_to_not_be_null", column=c), message=message)
     # A value that was delivered but could not be read is a format problem, not a missing one.
@@ -228,10 +260,10 @@ def _mobile(rule: Rule, ds: Dataset, registry: Registry) -> Check:
 
 def _region(rule: Rule, ds: Dataset, registry: Registry) -> Check:
     element = _element(registry, ds, rule.column)
-    text = f"{element.name}不是 6 位 GB/T 2260 行政区划代码"
+    text = f"{element.name}不是现行 GB/T 2260 行政区划代码（代码不存在、已撤销或格式有误）"
     return Check(
         rule,
-        _expect(rule, "column_values_to_match_regex", column=rule.column, regex=REGION_REGEX),
+        _expect(rule, "column_values_to_be_current_gbt2260", column=rule.column),
         message=lit(text),
     )
 
@@ -376,6 +408,177 @@ def _row_count(rule: Rule, ds: Dataset, registry: Registry) -> Check:
     )
 
 
+# --------------------------------------------------------------------------- derived facts
+
+
+def _flag(rule: Rule, violated: str, message: str) -> Check:
+    """A record rule on a derived violation flag (false or true, never null)."""
+    column = f"__{rule.template}__{rule.slug}"
+    return Check(
+        rule,
+        _expect(rule, "column_values_to_be_in_set", column=column, value_set=[False]),
+        derived=((column, f"coalesce({violated}, false)"),),
+        message=message,
+    )
+
+
+def _placeholder(rule: Rule, ds: Dataset, registry: Registry) -> Check:
+    c = rule.column
+    element = _element(registry, ds, c)
+    text = f"{element.name}填写的是占位符（如“不详”“无”“/”），没有值时应留空"
+    return Check(
+        rule,
+        _expect(
+            rule, "column_values_to_be_in_set", column=f"{c}_is_placeholder", value_set=[False]
+        ),
+        message=lit(text),
+    )
+
+
+def _date_text(expr: str) -> str:
+    return f"coalesce(strftime({expr}, '%Y-%m-%d'), '')"
+
+
+def _id_encodes(rule: Rule, ds: Dataset, registry: Registry) -> Check:
+    c = rule.column
+    element = _element(registry, ds, c)
+    subject = derive.subject_column(registry, ds)
+    assert element.encoded_in is not None and subject is not None, rule.id
+    encoded = encoded_sql(element.encoded_in, f"r.{subject}")
+    own = sound(registry, ds, c) if element.encoded_in == "birth_date" else f"r.{c} in ('1', '2')"
+    violated = f"{own} and coalesce(r.{subject}_is_valid, false) and r.{c} <> {encoded}"
+    shown = _date_text(encoded) if element.encoded_in == "birth_date" else encoded
+    id_name = _element(registry, ds, subject).name
+    message = (
+        f"{lit(element.name + '与' + id_name + '所含的')} || {lit(element.name)} || '（' || "
+        f"{shown} || '）不一致'"
+    )
+    return _flag(rule, violated, message)
+
+
+def _not_after_period(rule: Rule, ds: Dataset, registry: Registry) -> Check:
+    c = rule.column
+    element = _element(registry, ds, c)
+    violated = f"{sound(registry, ds, c, dated=False)} and r.{c} >= {AFTER_PERIOD}"
+    message = (
+        f"{lit(element.name + '（')} || {_date_text('r.' + c)} || '）晚于报送期末，事件尚未发生'"
+    )
+    return _flag(rule, violated, message)
+
+
+def _reference_sql(registry: Registry, ds: Dataset, ref: derive.Reference) -> str:
+    """SQL over the row `r`: the earlier date of the same subject, or null when it is unknown
+    or itself unsound."""
+    if ref.kind == "encoded":
+        return (
+            f"(case when coalesce(r.{ref.column}_is_valid, false) "
+            f"then {encoded_sql('birth_date', f'r.{ref.column}')} end)"
+        )
+    if ref.kind == "column":
+        return f"(case when {sound(registry, ds, ref.column)} then r.{ref.column} end)"
+    assert ref.register is not None and ref.register_column is not None
+    own = sound(registry, ref.register, ref.register_column, alias="a")
+    return (
+        f"(select min(a.{ref.register_column}) from intermediate.{latest_model(ref.register)} "
+        f"as a where a.{ref.register_key} = r.{ref.column} and {own})"
+    )
+
+
+def _not_before(rule: Rule, ds: Dataset, registry: Registry) -> Check:
+    c = rule.column
+    element = _element(registry, ds, c)
+    refs = derive.references(registry, ds, c)
+    assert refs, rule.id
+    earlier = " or ".join(f"r.{c} < {_reference_sql(registry, ds, ref)}" for ref in refs)
+    violated = f"{sound(registry, ds, c)} and ({earlier})"
+    names = "、".join(dict.fromkeys(ref.element.name for ref in refs))
+    message = (
+        f"{lit(element.name + '（')} || {_date_text('r.' + c)} || {lit('）早于同一对象的' + names)}"
+    )
+    return _flag(rule, violated, message)
+
+
+# Evidence that the register holds the subject under a defective identifier: one of its
+# invalid identifiers is one edit away (a wrong check character, a lost or changed character)
+# or keeps the identifier's own part (GB 11643 birth date and sequence; GB 32100 GB 11714
+# code). Each test is an equality the engine can hash-join on, with the edit distance after.
+_SAME_PART = {"ric": (7, 11), "uscc": (9, 9)}
+
+
+def _register_sql(registry: Registry, ds: Dataset, column: str) -> tuple[Dataset, str, str]:
+    register = derive.known_register(registry, ds, column)
+    assert register is not None, (ds.id, column)
+    key = register.record_key[0]
+    known = (
+        f"exists (select 1 from intermediate.{latest_model(register)} as a "
+        f"where a.{key} = r.{column})"
+    )
+    fmt = _element(registry, ds, column).format
+    start, length = _SAME_PART[fmt]
+    broken = (
+        f"select 1 from intermediate.{latest_model(register)} as a "
+        f"where not coalesce(a.{key}_is_valid, false) and a.{key} <> r.{column} and "
+    )
+    evidence = " or ".join(
+        [
+            f"exists ({broken}left(a.{key}, 9) = left(r.{column}, 9) "
+            f"and levenshtein(a.{key}, r.{column}) <= 1)",
+            f"exists ({broken}right(a.{key}, 8) = right(r.{column}, 8) "
+            f"and levenshtein(a.{key}, r.{column}) <= 1)",
+            f"exists ({broken}substr(a.{key}, {start}, {length}) = "
+            f"substr(r.{column}, {start}, {length}))",
+        ]
+    )
+    return register, known, f"({evidence})"
+
+
+def _known_to_authority(rule: Rule, ds: Dataset, registry: Registry) -> Check:
+    c = rule.column
+    register, known, evidence = _register_sql(registry, ds, c)
+    element = _element(registry, ds, c)
+    owner = registry.department(register.provider).short_name
+    violated = f"coalesce(r.{c}_is_valid, false) and not {known} and not {evidence}"
+    text = f"{owner}的{register.name}中没有此{element.name}的对象：副本记录无法与权威部门核对"
+    return _flag(rule, violated, lit(text))
+
+
+def _authority_behind(rule: Rule, ds: Dataset, registry: Registry) -> Check:
+    c = rule.column
+    register, known, evidence = _register_sql(registry, ds, c)
+    element = _element(registry, ds, c)
+    owner = registry.department(register.provider).short_name
+    violated = f"coalesce(r.{c}_is_valid, false) and not {known} and {evidence}"
+    text = (
+        f"{owner}的{register.name}中找不到此{element.name}，但有一条{element.name}有误、"
+        "其余部分相同的记录：应由权威部门更正其记录键"
+    )
+    return _flag(rule, violated, lit(text))
+
+
+def _subject_ended(rule: Rule, ds: Dataset, registry: Registry) -> Check:
+    assert ds.active is not None
+    subject = derive.subject_column(registry, ds)
+    assert subject is not None, rule.id
+    events = derive.ending_events(registry)
+    ended = " or ".join(
+        f"exists (select 1 from intermediate.{latest_model(e.dataset)} as d "
+        f"where d.{e.subject} = r.{subject} and {sound(registry, e.dataset, e.column, 'd')})"
+        for e in events
+    )
+    active = (
+        "true"
+        if ds.active.present
+        else f"r.{ds.active.column} in ({', '.join(lit(v) for v in ds.active.values)})"
+    )
+    violated = f"r.{subject} is not null and ({active}) and ({ended})"
+    told = "、".join(
+        f"{registry.department(e.element.authority).short_name}已记录其{e.element.name}"
+        for e in events
+    )
+    state = "仍在本数据集中" if ds.active.present else "在本数据集中仍为有效状态"
+    return _flag(rule, violated, lit(f"{told}，{state}，应及时注销或更新"))
+
+
 # --------------------------------------------------------------------------- consistency
 
 
@@ -408,10 +611,12 @@ def _consistency(rule: Rule, ds: Dataset, registry: Registry) -> Check:
     )
 
 
-def comparable_authority(registry: Registry, ds: Dataset, columns: list[str]) -> str:
+def comparable_authority(registry: Registry, ds: Dataset, columns: list[str], period: str) -> str:
     """SQL over a consistency row `r`: the authority's value when both it and the copy's value
     pass the element's own rules (a broken value is reported by its own rule, not as a
-    disagreement), else null."""
+    disagreement) and the authority's value agrees with what the subject's GB 11643 number
+    encodes where the standard fixes it, else null: a copy is never blamed for differing from
+    an authoritative value that the authority's own rules reject."""
     branches = []
     for column in columns:
         found = consistency_side(registry, ds, column)
@@ -421,7 +626,12 @@ def comparable_authority(registry: Registry, ds: Dataset, columns: list[str]) ->
         ok = (
             f"{value_ok(element, 'r.holder_value', registry)} "
             f"and {value_ok(element, 'r.authority_value', registry)}"
-        )
+        ).replace(PERIOD_TOKEN, period)
+        if element.encoded_in == "birth_date":
+            encoded = encoded_sql("birth_date", "r.subject_key")
+            ok += f" and try_cast(r.authority_value as date) = {encoded}"
+        elif element.encoded_in == "gender":
+            ok += f" and r.authority_value = {encoded_sql('gender', 'r.subject_key')}"
         branches.append(f"when {lit(column)} then case when {ok} then r.authority_value end")
     if not branches:
         return "cast(null as varchar)"
@@ -497,5 +707,12 @@ _COMPILERS = {
     "readable": _readable,
     "rows_rejected": _rows_rejected,
     "row_count": _row_count,
+    "placeholder": _placeholder,
+    "id_encodes": _id_encodes,
+    "not_after_period": _not_after_period,
+    "not_before": _not_before,
+    "known_to_authority": _known_to_authority,
+    "authority_behind": _authority_behind,
+    "subject_ended": _subject_ended,
 }
 assert set(_COMPILERS) == set(TEMPLATES)

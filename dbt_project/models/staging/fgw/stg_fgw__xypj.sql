@@ -7,18 +7,18 @@ source as (
 
 ),
 
-cleaned as (
+normalised as (
 
     select
-        {{ bz_identifier('source.uscc') }} as uscc_text,
+        {{ bz_identifier('source.uscc') }} as uscc_norm,
         source.uscc as uscc_delivered,
-        {{ bz_text('source.entity_name') }} as entity_name_text,
+        {{ bz_text('source.entity_name') }} as entity_name_norm,
         source.entity_name as entity_name_delivered,
-        {{ bz_text('source.legal_rep_name') }} as legal_rep_name_text,
+        {{ bz_text('source.legal_rep_name') }} as legal_rep_name_norm,
         source.legal_rep_name as legal_rep_name_delivered,
-        {{ bz_identifier('source.public_credit_grade') }} as public_credit_grade_text,
+        {{ bz_identifier('source.public_credit_grade') }} as public_credit_grade_norm,
         source.public_credit_grade as public_credit_grade_delivered,
-        {{ bz_identifier('source.evaluation_date') }} as evaluation_date_text,
+        {{ bz_identifier('source.evaluation_date') }} as evaluation_date_norm,
         source.evaluation_date as evaluation_date_delivered,
         source.period,
         source._batch_id,
@@ -29,22 +29,54 @@ cleaned as (
 
 ),
 
+cleaned as (
+
+    select
+        case when {{ bz_is_placeholder('normalised.uscc_norm', [], numeric=false) }} then null else normalised.uscc_norm end as uscc_text,
+        coalesce({{ bz_is_placeholder('normalised.uscc_norm', [], numeric=false) }}, false) as uscc_is_placeholder,
+        normalised.uscc_delivered,
+        case when {{ bz_is_placeholder('normalised.entity_name_norm', [], numeric=false) }} then null else normalised.entity_name_norm end as entity_name_text,
+        coalesce({{ bz_is_placeholder('normalised.entity_name_norm', [], numeric=false) }}, false) as entity_name_is_placeholder,
+        normalised.entity_name_delivered,
+        case when {{ bz_is_placeholder('normalised.legal_rep_name_norm', [], numeric=false) }} then null else normalised.legal_rep_name_norm end as legal_rep_name_text,
+        coalesce({{ bz_is_placeholder('normalised.legal_rep_name_norm', [], numeric=false) }}, false) as legal_rep_name_is_placeholder,
+        normalised.legal_rep_name_delivered,
+        case when {{ bz_is_placeholder('normalised.public_credit_grade_norm', ['A', 'B', 'C', 'D'], numeric=false) }} then null else normalised.public_credit_grade_norm end as public_credit_grade_text,
+        coalesce({{ bz_is_placeholder('normalised.public_credit_grade_norm', ['A', 'B', 'C', 'D'], numeric=false) }}, false) as public_credit_grade_is_placeholder,
+        normalised.public_credit_grade_delivered,
+        case when {{ bz_is_placeholder('normalised.evaluation_date_norm', [], numeric=false) }} then null else normalised.evaluation_date_norm end as evaluation_date_text,
+        coalesce({{ bz_is_placeholder('normalised.evaluation_date_norm', [], numeric=false) }}, false) as evaluation_date_is_placeholder,
+        normalised.evaluation_date_delivered,
+        normalised.period,
+        normalised._batch_id,
+        normalised._source,
+        normalised._row_number,
+        normalised._loaded_at
+    from normalised
+
+),
+
 typed as (
 
     select
         cleaned.uscc_text as uscc,
+        cleaned.uscc_is_placeholder,
         cleaned.uscc_text,
         cleaned.uscc_delivered,
         cleaned.entity_name_text as entity_name,
+        cleaned.entity_name_is_placeholder,
         cleaned.entity_name_text,
         cleaned.entity_name_delivered,
         cleaned.legal_rep_name_text as legal_rep_name,
+        cleaned.legal_rep_name_is_placeholder,
         cleaned.legal_rep_name_text,
         cleaned.legal_rep_name_delivered,
         cleaned.public_credit_grade_text as public_credit_grade,
+        cleaned.public_credit_grade_is_placeholder,
         cleaned.public_credit_grade_text,
         cleaned.public_credit_grade_delivered,
-        {{ bz_date('cleaned.evaluation_date_text') }} as evaluation_date,
+        {{ bz_unless_placeholder_date(bz_date('cleaned.evaluation_date_text')) }} as evaluation_date,
+        (cleaned.evaluation_date_is_placeholder or {{ bz_is_placeholder_date(bz_date('cleaned.evaluation_date_text')) }}) as evaluation_date_is_placeholder,
         cleaned.evaluation_date_text,
         cleaned.evaluation_date_delivered,
         cleaned.period,
@@ -61,14 +93,19 @@ final as (
     select
         typed.uscc,
         typed.uscc_delivered,
+        typed.uscc_is_placeholder,
         {{ bz_uscc_is_valid('typed.uscc_text') }} as uscc_is_valid,
         typed.entity_name,
+        typed.entity_name_is_placeholder,
         typed.legal_rep_name,
+        typed.legal_rep_name_is_placeholder,
         typed.public_credit_grade,
+        typed.public_credit_grade_is_placeholder,
         {{ bz_in_code_list('typed.public_credit_grade_text', ['A', 'B', 'C', 'D']) }} as public_credit_grade_is_valid,
         typed.evaluation_date,
         typed.evaluation_date_delivered,
-        (typed.evaluation_date_text is not null and typed.evaluation_date is null) as evaluation_date_parse_failed,
+        typed.evaluation_date_is_placeholder,
+        (typed.evaluation_date_text is not null and typed.evaluation_date is null and not typed.evaluation_date_is_placeholder) as evaluation_date_parse_failed,
         typed.period,
         'fgw' as _dept,
         typed._batch_id,

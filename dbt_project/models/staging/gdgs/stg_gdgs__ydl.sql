@@ -7,18 +7,18 @@ source as (
 
 ),
 
-cleaned as (
+normalised as (
 
     select
-        {{ bz_text('source.power_account') }} as power_account_text,
+        {{ bz_text('source.power_account') }} as power_account_norm,
         source.power_account as power_account_delivered,
-        {{ bz_text('source.account_name') }} as account_name_text,
+        {{ bz_text('source.account_name') }} as account_name_norm,
         source.account_name as account_name_delivered,
-        {{ bz_identifier('source.uscc') }} as uscc_text,
+        {{ bz_identifier('source.uscc') }} as uscc_norm,
         source.uscc as uscc_delivered,
-        {{ bz_text('source.report_month') }} as report_month_text,
+        {{ bz_text('source.report_month') }} as report_month_norm,
         source.report_month as report_month_delivered,
-        {{ bz_identifier('source.power_kwh') }} as power_kwh_text,
+        {{ bz_identifier('source.power_kwh') }} as power_kwh_norm,
         source.power_kwh as power_kwh_delivered,
         source.period,
         source._batch_id,
@@ -29,22 +29,54 @@ cleaned as (
 
 ),
 
+cleaned as (
+
+    select
+        case when {{ bz_is_placeholder('normalised.power_account_norm', [], numeric=false) }} then null else normalised.power_account_norm end as power_account_text,
+        coalesce({{ bz_is_placeholder('normalised.power_account_norm', [], numeric=false) }}, false) as power_account_is_placeholder,
+        normalised.power_account_delivered,
+        case when {{ bz_is_placeholder('normalised.account_name_norm', [], numeric=false) }} then null else normalised.account_name_norm end as account_name_text,
+        coalesce({{ bz_is_placeholder('normalised.account_name_norm', [], numeric=false) }}, false) as account_name_is_placeholder,
+        normalised.account_name_delivered,
+        case when {{ bz_is_placeholder('normalised.uscc_norm', [], numeric=false) }} then null else normalised.uscc_norm end as uscc_text,
+        coalesce({{ bz_is_placeholder('normalised.uscc_norm', [], numeric=false) }}, false) as uscc_is_placeholder,
+        normalised.uscc_delivered,
+        case when {{ bz_is_placeholder('normalised.report_month_norm', [], numeric=false) }} then null else normalised.report_month_norm end as report_month_text,
+        coalesce({{ bz_is_placeholder('normalised.report_month_norm', [], numeric=false) }}, false) as report_month_is_placeholder,
+        normalised.report_month_delivered,
+        case when {{ bz_is_placeholder('normalised.power_kwh_norm', [], numeric=true) }} then null else normalised.power_kwh_norm end as power_kwh_text,
+        coalesce({{ bz_is_placeholder('normalised.power_kwh_norm', [], numeric=true) }}, false) as power_kwh_is_placeholder,
+        normalised.power_kwh_delivered,
+        normalised.period,
+        normalised._batch_id,
+        normalised._source,
+        normalised._row_number,
+        normalised._loaded_at
+    from normalised
+
+),
+
 typed as (
 
     select
         cleaned.power_account_text as power_account,
+        cleaned.power_account_is_placeholder,
         cleaned.power_account_text,
         cleaned.power_account_delivered,
         cleaned.account_name_text as account_name,
+        cleaned.account_name_is_placeholder,
         cleaned.account_name_text,
         cleaned.account_name_delivered,
         cleaned.uscc_text as uscc,
+        cleaned.uscc_is_placeholder,
         cleaned.uscc_text,
         cleaned.uscc_delivered,
         cleaned.report_month_text as report_month,
+        cleaned.report_month_is_placeholder,
         cleaned.report_month_text,
         cleaned.report_month_delivered,
         {{ bz_decimal('cleaned.power_kwh_text') }} as power_kwh,
+        cleaned.power_kwh_is_placeholder,
         cleaned.power_kwh_text,
         cleaned.power_kwh_delivered,
         cleaned.period,
@@ -60,14 +92,19 @@ final as (
 
     select
         typed.power_account,
+        typed.power_account_is_placeholder,
         typed.account_name,
+        typed.account_name_is_placeholder,
         typed.uscc,
         typed.uscc_delivered,
+        typed.uscc_is_placeholder,
         {{ bz_uscc_is_valid('typed.uscc_text') }} as uscc_is_valid,
         typed.report_month,
+        typed.report_month_is_placeholder,
         typed.power_kwh,
         typed.power_kwh_delivered,
-        (typed.power_kwh_text is not null and typed.power_kwh is null) as power_kwh_parse_failed,
+        typed.power_kwh_is_placeholder,
+        (typed.power_kwh_text is not null and typed.power_kwh is null and not typed.power_kwh_is_placeholder) as power_kwh_parse_failed,
         typed.period,
         'gdgs' as _dept,
         typed._batch_id,

@@ -7,16 +7,16 @@ source as (
 
 ),
 
-cleaned as (
+normalised as (
 
     select
-        {{ bz_identifier('source.admin_region') }} as admin_region_text,
+        {{ bz_identifier('source.admin_region') }} as admin_region_norm,
         source.admin_region as admin_region_delivered,
-        {{ bz_text('source.report_month') }} as report_month_text,
+        {{ bz_text('source.report_month') }} as report_month_norm,
         source.report_month as report_month_delivered,
-        {{ bz_identifier('source.stat_item') }} as stat_item_text,
+        {{ bz_identifier('source.stat_item') }} as stat_item_norm,
         source.stat_item as stat_item_delivered,
-        {{ bz_identifier('source.stat_value') }} as stat_value_text,
+        {{ bz_identifier('source.stat_value') }} as stat_value_norm,
         source.stat_value as stat_value_delivered,
         source.period,
         source._batch_id,
@@ -27,19 +27,47 @@ cleaned as (
 
 ),
 
+cleaned as (
+
+    select
+        case when {{ bz_is_placeholder('normalised.admin_region_norm', [], numeric=false) }} then null else normalised.admin_region_norm end as admin_region_text,
+        coalesce({{ bz_is_placeholder('normalised.admin_region_norm', [], numeric=false) }}, false) as admin_region_is_placeholder,
+        normalised.admin_region_delivered,
+        case when {{ bz_is_placeholder('normalised.report_month_norm', [], numeric=false) }} then null else normalised.report_month_norm end as report_month_text,
+        coalesce({{ bz_is_placeholder('normalised.report_month_norm', [], numeric=false) }}, false) as report_month_is_placeholder,
+        normalised.report_month_delivered,
+        case when {{ bz_is_placeholder('normalised.stat_item_norm', ['A01', 'A02', 'A03', 'A04', 'A05', 'A06', 'A07'], numeric=false) }} then null else normalised.stat_item_norm end as stat_item_text,
+        coalesce({{ bz_is_placeholder('normalised.stat_item_norm', ['A01', 'A02', 'A03', 'A04', 'A05', 'A06', 'A07'], numeric=false) }}, false) as stat_item_is_placeholder,
+        normalised.stat_item_delivered,
+        case when {{ bz_is_placeholder('normalised.stat_value_norm', [], numeric=true) }} then null else normalised.stat_value_norm end as stat_value_text,
+        coalesce({{ bz_is_placeholder('normalised.stat_value_norm', [], numeric=true) }}, false) as stat_value_is_placeholder,
+        normalised.stat_value_delivered,
+        normalised.period,
+        normalised._batch_id,
+        normalised._source,
+        normalised._row_number,
+        normalised._loaded_at
+    from normalised
+
+),
+
 typed as (
 
     select
         cleaned.admin_region_text as admin_region,
+        cleaned.admin_region_is_placeholder,
         cleaned.admin_region_text,
         cleaned.admin_region_delivered,
         cleaned.report_month_text as report_month,
+        cleaned.report_month_is_placeholder,
         cleaned.report_month_text,
         cleaned.report_month_delivered,
         cleaned.stat_item_text as stat_item,
+        cleaned.stat_item_is_placeholder,
         cleaned.stat_item_text,
         cleaned.stat_item_delivered,
         {{ bz_decimal('cleaned.stat_value_text') }} as stat_value,
+        cleaned.stat_value_is_placeholder,
         cleaned.stat_value_text,
         cleaned.stat_value_delivered,
         cleaned.period,
@@ -56,13 +84,17 @@ final as (
     select
         typed.admin_region,
         typed.admin_region_delivered,
-        {{ bz_region_is_valid('typed.admin_region_text') }} as admin_region_is_valid,
+        typed.admin_region_is_placeholder,
+        {{ bz_region_is_current('typed.admin_region_text') }} as admin_region_is_valid,
         typed.report_month,
+        typed.report_month_is_placeholder,
         typed.stat_item,
+        typed.stat_item_is_placeholder,
         {{ bz_in_code_list('typed.stat_item_text', ['A01', 'A02', 'A03', 'A04', 'A05', 'A06', 'A07']) }} as stat_item_is_valid,
         typed.stat_value,
         typed.stat_value_delivered,
-        (typed.stat_value_text is not null and typed.stat_value is null) as stat_value_parse_failed,
+        typed.stat_value_is_placeholder,
+        (typed.stat_value_text is not null and typed.stat_value is null and not typed.stat_value_is_placeholder) as stat_value_parse_failed,
         typed.period,
         'tjj' as _dept,
         typed._batch_id,

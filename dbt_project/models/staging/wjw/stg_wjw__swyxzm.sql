@@ -7,20 +7,20 @@ source as (
 
 ),
 
-cleaned as (
+normalised as (
 
     select
-        {{ bz_text('source.death_cert_no') }} as death_cert_no_text,
+        {{ bz_text('source.death_cert_no') }} as death_cert_no_norm,
         source.death_cert_no as death_cert_no_delivered,
-        {{ bz_identifier('source.citizen_id') }} as citizen_id_text,
+        {{ bz_identifier('source.citizen_id') }} as citizen_id_norm,
         source.citizen_id as citizen_id_delivered,
-        {{ bz_text('source.person_name') }} as person_name_text,
+        {{ bz_text('source.person_name') }} as person_name_norm,
         source.person_name as person_name_delivered,
-        {{ bz_identifier('source.gender') }} as gender_text,
+        {{ bz_identifier('source.gender') }} as gender_norm,
         source.gender as gender_delivered,
-        {{ bz_identifier('source.death_date') }} as death_date_text,
+        {{ bz_identifier('source.death_date') }} as death_date_norm,
         source.death_date as death_date_delivered,
-        {{ bz_identifier('source.domicile_region') }} as domicile_region_text,
+        {{ bz_identifier('source.domicile_region') }} as domicile_region_norm,
         source.domicile_region as domicile_region_delivered,
         source.period,
         source._batch_id,
@@ -31,25 +31,61 @@ cleaned as (
 
 ),
 
+cleaned as (
+
+    select
+        case when {{ bz_is_placeholder('normalised.death_cert_no_norm', [], numeric=false) }} then null else normalised.death_cert_no_norm end as death_cert_no_text,
+        coalesce({{ bz_is_placeholder('normalised.death_cert_no_norm', [], numeric=false) }}, false) as death_cert_no_is_placeholder,
+        normalised.death_cert_no_delivered,
+        case when {{ bz_is_placeholder('normalised.citizen_id_norm', [], numeric=false) }} then null else normalised.citizen_id_norm end as citizen_id_text,
+        coalesce({{ bz_is_placeholder('normalised.citizen_id_norm', [], numeric=false) }}, false) as citizen_id_is_placeholder,
+        normalised.citizen_id_delivered,
+        case when {{ bz_is_placeholder('normalised.person_name_norm', [], numeric=false) }} then null else normalised.person_name_norm end as person_name_text,
+        coalesce({{ bz_is_placeholder('normalised.person_name_norm', [], numeric=false) }}, false) as person_name_is_placeholder,
+        normalised.person_name_delivered,
+        case when {{ bz_is_placeholder('normalised.gender_norm', ['0', '1', '2', '9'], numeric=false) }} then null else normalised.gender_norm end as gender_text,
+        coalesce({{ bz_is_placeholder('normalised.gender_norm', ['0', '1', '2', '9'], numeric=false) }}, false) as gender_is_placeholder,
+        normalised.gender_delivered,
+        case when {{ bz_is_placeholder('normalised.death_date_norm', [], numeric=false) }} then null else normalised.death_date_norm end as death_date_text,
+        coalesce({{ bz_is_placeholder('normalised.death_date_norm', [], numeric=false) }}, false) as death_date_is_placeholder,
+        normalised.death_date_delivered,
+        case when {{ bz_is_placeholder('normalised.domicile_region_norm', [], numeric=false) }} then null else normalised.domicile_region_norm end as domicile_region_text,
+        coalesce({{ bz_is_placeholder('normalised.domicile_region_norm', [], numeric=false) }}, false) as domicile_region_is_placeholder,
+        normalised.domicile_region_delivered,
+        normalised.period,
+        normalised._batch_id,
+        normalised._source,
+        normalised._row_number,
+        normalised._loaded_at
+    from normalised
+
+),
+
 typed as (
 
     select
         cleaned.death_cert_no_text as death_cert_no,
+        cleaned.death_cert_no_is_placeholder,
         cleaned.death_cert_no_text,
         cleaned.death_cert_no_delivered,
         {{ bz_ric('cleaned.citizen_id_text') }} as citizen_id,
+        cleaned.citizen_id_is_placeholder,
         cleaned.citizen_id_text,
         cleaned.citizen_id_delivered,
         cleaned.person_name_text as person_name,
+        cleaned.person_name_is_placeholder,
         cleaned.person_name_text,
         cleaned.person_name_delivered,
         cleaned.gender_text as gender,
+        cleaned.gender_is_placeholder,
         cleaned.gender_text,
         cleaned.gender_delivered,
-        {{ bz_date('cleaned.death_date_text') }} as death_date,
+        {{ bz_unless_placeholder_date(bz_date('cleaned.death_date_text')) }} as death_date,
+        (cleaned.death_date_is_placeholder or {{ bz_is_placeholder_date(bz_date('cleaned.death_date_text')) }}) as death_date_is_placeholder,
         cleaned.death_date_text,
         cleaned.death_date_delivered,
         cleaned.domicile_region_text as domicile_region,
+        cleaned.domicile_region_is_placeholder,
         cleaned.domicile_region_text,
         cleaned.domicile_region_delivered,
         cleaned.period,
@@ -65,19 +101,25 @@ final as (
 
     select
         typed.death_cert_no,
+        typed.death_cert_no_is_placeholder,
         typed.citizen_id,
         typed.citizen_id_delivered,
+        typed.citizen_id_is_placeholder,
         {{ bz_ric_is_valid('typed.citizen_id_text') }} as citizen_id_is_valid,
         {{ bz_ric_is_legacy15('typed.citizen_id_text') }} as citizen_id_is_legacy15,
         typed.person_name,
+        typed.person_name_is_placeholder,
         typed.gender,
+        typed.gender_is_placeholder,
         {{ bz_in_code_list('typed.gender_text', ['0', '1', '2', '9']) }} as gender_is_valid,
         typed.death_date,
         typed.death_date_delivered,
-        (typed.death_date_text is not null and typed.death_date is null) as death_date_parse_failed,
+        typed.death_date_is_placeholder,
+        (typed.death_date_text is not null and typed.death_date is null and not typed.death_date_is_placeholder) as death_date_parse_failed,
         typed.domicile_region,
         typed.domicile_region_delivered,
-        {{ bz_region_is_valid('typed.domicile_region_text') }} as domicile_region_is_valid,
+        typed.domicile_region_is_placeholder,
+        {{ bz_region_is_current('typed.domicile_region_text') }} as domicile_region_is_valid,
         typed.period,
         'wjw' as _dept,
         typed._batch_id,

@@ -7,18 +7,18 @@ source as (
 
 ),
 
-cleaned as (
+normalised as (
 
     select
-        {{ bz_text('source.address_code') }} as address_code_text,
+        {{ bz_text('source.address_code') }} as address_code_norm,
         source.address_code as address_code_delivered,
-        {{ bz_identifier('source.admin_region') }} as admin_region_text,
+        {{ bz_identifier('source.admin_region') }} as admin_region_norm,
         source.admin_region as admin_region_delivered,
-        {{ bz_text('source.town_name') }} as town_name_text,
+        {{ bz_text('source.town_name') }} as town_name_norm,
         source.town_name as town_name_delivered,
-        {{ bz_text('source.community_name') }} as community_name_text,
+        {{ bz_text('source.community_name') }} as community_name_norm,
         source.community_name as community_name_delivered,
-        {{ bz_text('source.standard_address') }} as standard_address_text,
+        {{ bz_text('source.standard_address') }} as standard_address_norm,
         source.standard_address as standard_address_delivered,
         source.period,
         source._batch_id,
@@ -29,22 +29,54 @@ cleaned as (
 
 ),
 
+cleaned as (
+
+    select
+        case when {{ bz_is_placeholder('normalised.address_code_norm', [], numeric=false) }} then null else normalised.address_code_norm end as address_code_text,
+        coalesce({{ bz_is_placeholder('normalised.address_code_norm', [], numeric=false) }}, false) as address_code_is_placeholder,
+        normalised.address_code_delivered,
+        case when {{ bz_is_placeholder('normalised.admin_region_norm', [], numeric=false) }} then null else normalised.admin_region_norm end as admin_region_text,
+        coalesce({{ bz_is_placeholder('normalised.admin_region_norm', [], numeric=false) }}, false) as admin_region_is_placeholder,
+        normalised.admin_region_delivered,
+        case when {{ bz_is_placeholder('normalised.town_name_norm', [], numeric=false) }} then null else normalised.town_name_norm end as town_name_text,
+        coalesce({{ bz_is_placeholder('normalised.town_name_norm', [], numeric=false) }}, false) as town_name_is_placeholder,
+        normalised.town_name_delivered,
+        case when {{ bz_is_placeholder('normalised.community_name_norm', [], numeric=false) }} then null else normalised.community_name_norm end as community_name_text,
+        coalesce({{ bz_is_placeholder('normalised.community_name_norm', [], numeric=false) }}, false) as community_name_is_placeholder,
+        normalised.community_name_delivered,
+        case when {{ bz_is_placeholder('normalised.standard_address_norm', [], numeric=false) }} then null else normalised.standard_address_norm end as standard_address_text,
+        coalesce({{ bz_is_placeholder('normalised.standard_address_norm', [], numeric=false) }}, false) as standard_address_is_placeholder,
+        normalised.standard_address_delivered,
+        normalised.period,
+        normalised._batch_id,
+        normalised._source,
+        normalised._row_number,
+        normalised._loaded_at
+    from normalised
+
+),
+
 typed as (
 
     select
         cleaned.address_code_text as address_code,
+        cleaned.address_code_is_placeholder,
         cleaned.address_code_text,
         cleaned.address_code_delivered,
         cleaned.admin_region_text as admin_region,
+        cleaned.admin_region_is_placeholder,
         cleaned.admin_region_text,
         cleaned.admin_region_delivered,
         cleaned.town_name_text as town_name,
+        cleaned.town_name_is_placeholder,
         cleaned.town_name_text,
         cleaned.town_name_delivered,
         cleaned.community_name_text as community_name,
+        cleaned.community_name_is_placeholder,
         cleaned.community_name_text,
         cleaned.community_name_delivered,
         cleaned.standard_address_text as standard_address,
+        cleaned.standard_address_is_placeholder,
         cleaned.standard_address_text,
         cleaned.standard_address_delivered,
         cleaned.period,
@@ -60,12 +92,17 @@ final as (
 
     select
         typed.address_code,
+        typed.address_code_is_placeholder,
         typed.admin_region,
         typed.admin_region_delivered,
-        {{ bz_region_is_valid('typed.admin_region_text') }} as admin_region_is_valid,
+        typed.admin_region_is_placeholder,
+        {{ bz_region_is_current('typed.admin_region_text') }} as admin_region_is_valid,
         typed.town_name,
+        typed.town_name_is_placeholder,
         typed.community_name,
+        typed.community_name_is_placeholder,
         typed.standard_address,
+        typed.standard_address_is_placeholder,
         typed.period,
         'zrzyj' as _dept,
         typed._batch_id,
