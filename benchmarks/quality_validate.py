@@ -32,8 +32,8 @@ from pathlib import Path
 import duckdb
 
 from bzdata.quality import checks, run_checks
-from bzdata.quality.evaluate import Evaluator
-from bzdata.quality.id_sql import gb11643_sql, gb32100_sql
+from bzdata.quality.evaluate import KIND_CLASSES, Evaluator
+from bzdata.quality.id_sql import gb11643_sql, gb32100_sql, region_sql
 from bzdata.quality.relations import asset_sql
 from bzdata.quality.rules import load_rules
 from bzdata.quality.templates import compile_rule, lit
@@ -90,6 +90,9 @@ def _condition(expectation: dict) -> str:
         ),
         "expect_column_values_to_be_valid_gb11643": lambda: f"not {gb11643_sql(f'r.{c}')}",
         "expect_column_values_to_be_valid_gb32100": lambda: f"not {gb32100_sql(f'r.{c}')}",
+        "expect_column_values_to_be_current_gbt2260": lambda: (
+            f"not {region_sql(f'r.{c}', current=True)}"
+        ),
         "expect_column_values_to_be_between": lambda: " or ".join(
             f"r.{c} {op} {lit(k[bound])}"
             for bound, op in (("min_value", "<"), ("max_value", ">"))
@@ -213,12 +216,25 @@ def main() -> None:
             evaluator.period(period, con)
         result = evaluator.result
         print(f"\nrecall / precision per defect kind ({'、'.join(evaluator_periods)}):")
-        print("kind               truth    found   recall   issues  precision")
-        for row in result.table():
+        print("class          kind                   truth    found   recall   issues  precision")
+        rows = sorted(
+            result.table(), key=lambda r: list(KIND_CLASSES.values()).index(KIND_CLASSES[r["kind"]])
+        )
+        for row in rows:
             print(
-                f"{row['kind']:18} {row['truth']:7,}  {row['found']:7,}  {row['recall']:7.2%}  "
-                f"{row['issues']:7,}  {row['precision']:7.2%}"
+                f"{KIND_CLASSES[row['kind']]:12} {row['kind']:20} {row['truth']:7,}  "
+                f"{row['found']:7,}  {row['recall']:7.2%}  {row['issues']:7,}  "
+                f"{row['precision']:7.2%}"
             )
+        per_class: dict[str, list[str]] = {}
+        for kind, cls in KIND_CLASSES.items():
+            per_class.setdefault(cls, []).append(kind)
+        print(
+            f"{len(KIND_CLASSES)} kinds in {len(per_class)} classes: "
+            + "; ".join(f"{cls} {len(kinds)}" for cls, kinds in per_class.items())
+        )
+        low = [r["kind"] for r in rows if r["recall"] < 0.995 or r["precision"] < 0.995]
+        print(f"kinds below 99.5 % recall or precision: {low or 'none'}")
         reasons: dict[str, int] = {}
         for entry in result.invisible:
             reasons[entry["reason"]] = reasons.get(entry["reason"], 0) + 1
