@@ -1,6 +1,7 @@
 -- 法人基础库: one row per entity registered with 市场监管 (scjgj_sczt, every 经营状态), with
 -- tax (税务), electricity (供电) and insured headcount (人社) as attributes; each value carries
--- the department and period it came from.
+-- the department and period it came from; `rejected_columns` names the register's values that
+-- fail their element's own rules (published, and marked).
 {%- set from_register = [
     'entity_name', 'entity_type', 'legal_rep_name', 'legal_rep_id', 'registered_capital',
     'establish_date', 'entity_status', 'industry_code', 'entity_region', 'entity_address',
@@ -114,7 +115,23 @@ final as (
         latest_power.period as power_source_period,
         coalesce(headcount.insured_employees, 0) as insured_employees,
         headcount.dept as insured_employees_source_dept,
-        headcount.period as insured_employees_source_period
+        headcount.period as insured_employees_source_period,
+        {{ bz_rejected_columns([
+            ('uscc', 'not coalesce(entities.uscc_is_valid, false)'),
+            ('entity_name', 'entities.entity_name_is_placeholder'),
+            ('entity_type', 'entities.entity_type_is_placeholder or not coalesce(entities.entity_type_is_valid, true)'),
+            ('legal_rep_name', 'entities.legal_rep_name_is_placeholder'),
+            ('legal_rep_id', 'entities.legal_rep_id_is_placeholder or not coalesce(entities.legal_rep_id_is_valid, true)'),
+            ('registered_capital', 'entities.registered_capital_is_placeholder'
+                ~ ' or coalesce(entities.registered_capital_parse_failed, false)'),
+            ('establish_date', "entities.establish_date_is_placeholder or coalesce(entities.establish_date_parse_failed, false)"
+                ~ " or entities.establish_date < date '1949-10-01'"
+                ~ " or entities.establish_date > last_day(cast(build_period.target_period || '-01' as date))"),
+            ('entity_status', 'entities.entity_status_is_placeholder or not coalesce(entities.entity_status_is_valid, true)'),
+            ('industry_code', 'entities.industry_code_is_placeholder or not coalesce(entities.industry_code_is_valid, true)'),
+            ('entity_region', 'entities.entity_region_is_placeholder or not coalesce(entities.entity_region_is_valid, true)'),
+            ('entity_address', 'entities.entity_address_is_placeholder'),
+        ]) }} as rejected_columns
     from entities
     cross join build_period
     left join latest_tax on entities.uscc = latest_tax.uscc
