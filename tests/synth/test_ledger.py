@@ -121,20 +121,51 @@ def _identifier_kind(value: str, fmt: str) -> str | None:
     return "check_digit" if check.code == "check_digit" else "malformed"
 
 
-def _value_kind(value, field, element, registry) -> str | None:
-    """The defect a delivered value shows on its own (no other source needed)."""
+def _value_kind(value, field, element, registry, ds=None, table=None, i=None, judge=None):
+    """The defect a delivered value shows on its own or against the registry's facts about
+    its record: the period, the subject's identifiers, the code tables, the placeholders."""
     if value is None or value == "":
         return "missing_value" if field.required else None
+    if judge is not None and judge.is_placeholder(value, element):
+        return "placeholder"
     if element.format in ("ric", "uscc", "mobile", "region"):
-        return _identifier_kind(value, element.format)
+        kind = _identifier_kind(value, element.format)
+        if kind or judge is None:
+            return kind
+        if element.format == "region" and not judge.region_in_force(value, judge.year):
+            return "unknown_region"
+        if element.format == "ric" and not judge.id_region_existed(value, "ric"):
+            return "id_unknown_region"
+        if element.format == "uscc" and not judge.id_region_existed(value, "uscc"):
+            return "uscc_unknown_region"
+        return None
     if element.format == "code_list":
-        return None if value in registry.code_list(element.code_list).values else "invalid_code"
+        if value not in registry.code_list(element.code_list).values:
+            return "invalid_code"
+        if judge is not None and element.encoded_in == "gender":
+            facts = judge.subject_facts(ds, table, i)
+            if facts is not None and facts[1] != value:
+                return "id_gender_mismatch"
+        return None
     if element.type == "date":
         parsed = _parse_date(value)
         if parsed is None:
             return "malformed"
         if element.min is not None and parsed < element.min:
             return "out_of_range"
+        if judge is None:
+            return None
+        if element.event and parsed > judge.end:
+            return "future_event"
+        if element.after:
+            ref = judge.after_reference(ds, element, table, i)
+            if ref is not None and parsed < ref:
+                return "before_subject"
+        if element.encoded_in == "birth_date" and element.authority == ds.provider:
+            facts = judge.subject_facts(ds, table, i)
+            if facts is not None and facts[0] != parsed:
+                return "id_birth_mismatch"
+        return None
     if element.type == "decimal" and (element.min is not None or element.max is not None):
         number = float(value)
         if (element.min is not None and number < element.min) or (
@@ -163,7 +194,24 @@ def _consistency_kind(column, delivered, truth_value) -> str | None:
     return "homophone_name"
 
 
-def _found_defects(city: Path, registry, period: str) -> tuple[Counter, Counter]:
+def _subject_kind(ds, f, element, table, i, judge) -> str | None:
+    """一数一源: a copy's identifier the authority does not hold, or a subject shown as active
+    after the authority recorded its death."""
+    value = table[f.column][i]
+    copy = element.id in ("citizen_id", "uscc") and judge.is_copy(ds, element)
+    if copy and not judge.known_subject(value, element):
+        return "unknown_subject"
+    active = ds.active
+    if active is not None:
+        subject = judge.subject_column(ds, ("citizen_id",))
+        if active.present and f.column == subject and judge.dead(value):
+            return "death_not_propagated"
+        if f.column == active.column and value in active.values and judge.dead(table[subject][i]):
+            return "death_not_propagated"
+    return None
+
+
+def _found_defects(city: Path, registry, period: str, judge=None) -> tuple[Counter, Counter]:
     """(period, dataset, field, kind, delivered) of every defective value, and duplicate rows."""
     truth = city / "truth" / period
     persons = pq.read_table(truth / "persons.parquet").to_pydict()
@@ -186,11 +234,13 @@ def _found_defects(city: Path, registry, period: str) -> tuple[Counter, Counter]
             element = registry.element(f.element)
             copy = element.authority != ds.provider
             for i, value in enumerate(table[f.column]):
-                kind = _value_kind(value, f, element, registry)
+                kind = _value_kind(value, f, element, registry, ds, table, i, judge)
                 if kind is None and copy and f.column in TRUTH_COLUMN and value not in (None, ""):
                     kind = _truth_mismatch(
                         f.column, value, table, i, persons, person_of, entities, entity_of
                     )
+                if kind is None and judge is not None and value not in (None, ""):
+                    kind = _subject_kind(ds, f, element, table, i, judge)
                 if kind:
                     found[(period, ds.id, f.column, kind, value or "")] += 1
     return found, duplicates
@@ -229,9 +279,11 @@ def _ledger(city: Path, period: str) -> list[dict]:
 
 
 @pytest.mark.parametrize("month", range(MONTHS))
-def test_every_defective_value_is_in_the_ledger_and_every_entry_is_delivered(city, registry, month):
+def test_every_defective_value_is_in_the_ledger_and_every_entry_is_delivered(
+    city, registry, judge_for, month
+):
     period = f"2023-{month + 1:02d}"
-    found, duplicates = _found_defects(city, registry, period)
+    found, duplicates = _found_defects(city, registry, period, judge_for(city, registry, period))
     ledger = _ledger(city, period)
     record_level = [e for e in ledger if e["field"] is not None]
     booked = Counter(

@@ -78,7 +78,8 @@ def generate(
     with progress.step(f"构建真实世界（{scale}，{SCALES[scale].persons:,} 人）"):
         world = World.create(SCALES[scale], seed, start_period)
     injector = Injector(registry, rates, seed)
-    datasets = sorted(registry.datasets, key=lambda d: d.id)
+    # The authority's record of deaths first: the datasets that must follow it see this month's.
+    datasets = sorted(registry.datasets, key=lambda d: (not injector.records_endings(d), d.id))
     deliveries: list[dict] = []
     n_defects = 0
     periods: list[str] = []
@@ -88,6 +89,12 @@ def generate(
             period = world.period
             periods.append(period)
             _write_truth(world, out / "truth" / period)
+            injector.begin_period(
+                period,
+                world.persons["citizen_id"],
+                world.entities["uscc"],
+                world.entities["established"],
+            )
             ledger: list[dict] = []
             outcomes: list[dict] = []
             for ds in datasets:

@@ -302,8 +302,10 @@ def fgw_sgs(w: World) -> Columns:
 
 def fgw_xypj(w: World) -> Columns:
     e, p = w.entities, w.persons
-    ent = np.flatnonzero(e["status"] == "1")
-    when = np.full(len(ent), month_end(w.period) - 5)
+    evaluated = month_end(w.period) - 5
+    # Entities established after the evaluation date are evaluated next time.
+    ent = np.flatnonzero((e["status"] == "1") & (e["established"] <= evaluated))
+    when = np.full(len(ent), evaluated)
     return {
         "uscc": e["uscc"][ent],
         "entity_name": e["name"][ent],
@@ -386,6 +388,9 @@ LICENCE_AUTHORITY = {
 
 def dsj_dzzz(w: World) -> Columns:
     lic, e = w.licences, w.entities
+    # Licences the world has scheduled after the period end are not issued yet.
+    issued = np.flatnonzero(lic["issued"] <= month_end(w.period))
+    lic = {k: v[issued] for k, v in lic.cols.items()}
     h = lic["holder"]
     county_names = np.array([places.COUNTIES[c] for c in e["county"][h]], dtype=object)
     auth = _obj(

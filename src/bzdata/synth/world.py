@@ -556,9 +556,9 @@ class World:
                 "start": np.empty(0, dtype="datetime64[D]"),
             }
         )
-        self._add_projects(
-            rng, owners, month_end(self.period) - rng.integers(30, 3 * 365, len(owners))
-        )
+        approved = month_end(self.period) - rng.integers(30, 3 * 365, len(owners))
+        # A project is approved for an entity that exists.
+        self._add_projects(rng, owners, np.maximum(approved, e["established"][owners]))
 
     def _add_projects(self, rng, owners, approved) -> None:
         e = self.entities
@@ -591,7 +591,9 @@ class World:
         rng = self.rng("relief")
         p = self.persons
         alive = np.flatnonzero(p["status"] == "1")
-        who = alive[rng.random(len(alive)) < 0.02]
+        elderly = _age_years(p["birth_date"][alive], month_end(self.period)) >= 70
+        # 特困供养 and 低保 reach many elderly people living alone.
+        who = alive[rng.random(len(alive)) < np.where(elderly, 0.1, 0.015)]
         n = len(who)
         rtype = np.array(["1", "2", "3"])[rng.choice(3, n, p=[0.8, 0.12, 0.08])]
         self.relief = Table(
@@ -599,7 +601,10 @@ class World:
                 "person": who,
                 "type": rtype.astype(object),
                 "amount": np.where(rtype == "2", 1100.0, np.round(rng.uniform(300, 800, n), 0)),
-                "start": month_end(self.period) - rng.integers(30, 8 * 365, n),
+                # Relief for a child is granted after its birth.
+                "start": np.maximum(
+                    month_end(self.period) - rng.integers(30, 8 * 365, n), p["birth_date"][who]
+                ),
             }
         )
 
@@ -658,7 +663,8 @@ class World:
         rng = self.rng("deaths")
         alive = np.flatnonzero(p["status"] == "1")
         age = _age_years(p["birth_date"][alive], end)
-        hazard = np.clip(0.00002 * np.exp(age / 11.5), 0, 0.2) / 12
+        # About 7 deaths per 1000 residents a year, as in Shandong.
+        hazard = np.clip(0.000035 * np.exp(age / 11.5), 0, 0.2) / 12
         dead = alive[rng.random(len(alive)) < hazard]
         p["status"][dead] = "2"
         p["death_date"][dead] = start + rng.integers(0, days, len(dead))
@@ -872,7 +878,8 @@ class World:
                 "entity": who,
                 "content": content.astype(object),
                 "amount": amount,
-                "date": start + rng.integers(0, days, n),
+                # No decision on an entity before it was established (this month's new ones).
+                "date": np.maximum(start + rng.integers(0, days, n), e["established"][who]),
             }
         )
 
@@ -934,7 +941,7 @@ class World:
                 "person": new,
                 "type": rtype.astype(object),
                 "amount": np.round(rng.uniform(300, 800, len(new)), 0),
-                "start": start + rng.integers(0, days, len(new)),
+                "start": np.maximum(start + rng.integers(0, days, len(new)), p["birth_date"][new]),
             }
         )
 
