@@ -937,7 +937,7 @@ def _never_existed() -> tuple[str, ...]:
         f"{stem}{i:02d}"
         for stem in _REGION_STEMS
         for i in range(1, 100)
-        if region.is_valid_code(f"{stem}{i:02d}") and not gbt2260.ever_existed(f"{stem}{i:02d}")
+        if stem[:2] in region.PROVINCES and not gbt2260.ever_existed(f"{stem}{i:02d}")
     )
 
 
