@@ -10,6 +10,7 @@ import yaml
 from bzdata.build import generate
 from bzdata.build.dbt import PROJECT_DIR
 from bzdata.registry import load_registry
+from bzdata.registry import plan as registry_plan
 
 
 def test_committed_dbt_files_equal_what_the_registry_generates():
@@ -41,7 +42,7 @@ def test_one_staging_model_per_dataset_and_source_only_in_staging():
     registry = load_registry()
     files = generate.generated_files(registry)
     for ds in registry.datasets:
-        sql = files[f"models/staging/{ds.provider}/{generate.staging_model(ds)}.sql"]
+        sql = files[f"models/staging/{ds.provider}/{registry_plan.staging_model(ds)}.sql"]
         assert f"source('raw', '{ds.id}')" in sql
     for path in PROJECT_DIR.joinpath("models").rglob("*.sql"):
         if "staging" not in path.parts:
@@ -50,7 +51,7 @@ def test_one_staging_model_per_dataset_and_source_only_in_staging():
 
 def test_consistency_plan_covers_every_copy_holder_of_the_registry():
     registry = load_registry()
-    plan = generate.consistency_plan(registry)
+    plan = registry_plan.consistency_plan(registry)
     skipped = {what.split("/")[0] for what, _ in plan.skipped}
     checked = {c.element.id for c in plan.checks}
     for el in registry.data_elements:
@@ -67,7 +68,7 @@ def test_consistency_plan_covers_every_copy_holder_of_the_registry():
 
 
 def test_each_copy_is_compared_on_the_subject_it_describes():
-    plan = generate.consistency_plan(load_registry())
+    plan = registry_plan.consistency_plan(load_registry())
     pairs = {
         (s.dataset.id, s.value): s.key
         for c in plan.checks

@@ -40,7 +40,6 @@ from typing import Any
 import pyarrow as pa
 
 from bzdata import duck, progress
-from bzdata.build.generate import census_model, staging_model
 from bzdata.periods import is_period
 from bzdata.quality import outputs, relations
 from bzdata.quality.generate import suite_name, suites
@@ -48,6 +47,7 @@ from bzdata.quality.gx_project import ROW_ID, ValidationError
 from bzdata.quality.rules import SUITES_DIR, RuleSet, default_root, load_rules
 from bzdata.quality.templates import Check, compile_rule, lit
 from bzdata.registry import Dataset, Registry, load_registry
+from bzdata.registry.plan import census_model, staging_model
 from bzdata.sharing import mask_many
 
 ENGINE = "gx"

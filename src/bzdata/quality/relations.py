@@ -29,9 +29,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bzdata.build.generate import latest_model, staged_columns, staging_model
 from bzdata.quality.templates import PERIOD_TOKEN, Check, comparable_authority, lit
 from bzdata.registry import Dataset, Registry
+from bzdata.registry.plan import keeps_delivered, latest_model, staging_model
 
 
 def staging_table(ds: Dataset) -> str:
@@ -63,9 +63,11 @@ def key_complete_sql(ds: Dataset, alias: str) -> str:
 
 
 def _as_delivered(ds: Dataset, registry: Registry, alias: str, columns: list[str]) -> list[str]:
-    kept = {col.name for col in staged_columns(registry, ds)}
     return [
-        f"{alias}.{c}_delivered" if f"{c}_delivered" in kept else f"{alias}.{c}" for c in columns
+        f"{alias}.{c}_delivered"
+        if keeps_delivered(registry.element(ds.field(c).element))
+        else f"{alias}.{c}"
+        for c in columns
     ]
 
 

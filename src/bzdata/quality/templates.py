@@ -39,11 +39,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from bzdata.build.generate import ElementCheck, Side, consistency_plan, latest_model
 from bzdata.quality import derive
 from bzdata.quality.id_sql import region_sql
 from bzdata.quality.rules import GX_SEVERITY, TEMPLATES, Rule
 from bzdata.registry import DataElement, Dataset, Registry
+from bzdata.registry.plan import ElementCheck, Side, consistency_plan, latest_model
 
 PERIOD_TOKEN = "{period}"
 MOBILE_REGEX = "^1[3-9][0-9]{9}$"
