@@ -701,9 +701,21 @@ def render_consistency_sql(registry: Registry, check: ElementCheck) -> str:
             "key": side.key,
             "value": side.value,
             "record_key": list(side.dataset.record_key),
+            "as_of": _as_of(registry, side.dataset),
         }
         for side in check.holders
     ]
+    if any(h["as_of"] for h in holders):
+        ctes.insert(
+            1,
+            ("authority_history", f"select * from {{{{ ref('{staging_model(auth.dataset)}') }}}}"),
+        )
+        ctes.append(
+            (
+                "authority_values_history",
+                f"{{{{ bz_authority_history('authority_history', {_jinja(authority_arg)}) }}}}",
+            )
+        )
     holder_lines = ",\n".join(f"        {_jinja(h)}" for h in holders)
     call = (
         "{{ bz_consistency_checks(\n"
@@ -712,10 +724,27 @@ def render_consistency_sql(registry: Registry, check: ElementCheck) -> str:
         f"    authority={_jinja({'dept': auth.dept, 'dataset': auth.dataset.id})},\n"
         "    values_relation='authority_values',\n"
         f"    holders=[\n{holder_lines},\n    ],\n"
-        ") }}"
+        + (
+            "    history_relation='authority_values_history',\n"
+            if any(h["as_of"] for h in holders)
+            else ""
+        )
+        + ") }}"
     )
     ctes.append(("final", call))
     return _sql(ctes)
+
+
+def _as_of(registry: Registry, ds: Dataset) -> str | None:
+    """The event date an increment dataset's records describe their subject at (its first
+    `event` date column), or None: a snapshot describes its subjects as they are now."""
+    if ds.extract != "increment":
+        return None
+    for item in ds.fields:
+        el = registry.element(item.element)
+        if el.event and el.type == "date":
+            return item.column
+    return None
 
 
 def _jinja(value: dict) -> str:

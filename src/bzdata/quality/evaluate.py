@@ -26,6 +26,7 @@ from bzdata.ids.text import normalize
 from bzdata.quality import outputs
 from bzdata.quality.rules import RuleSet, load_rules
 from bzdata.registry import Registry, load_registry
+from bzdata.registry.plan import staging_model
 
 # Which rule templates find which defect kind of the synthetic ledger (bzdata.synth.defects).
 KIND_TEMPLATES: dict[str, frozenset[str]] = {
@@ -85,6 +86,10 @@ KEY_COLLISION = (
     "相同的两行另报行重复"
 )
 FRONTDB_GONE = "前置库删除的记录在增量抽取中不可见：问题保持未整改"
+REFERENCE_BROKEN = (
+    "记录所指对象在权威登记库中的记录键有误（台账记为权威部门的缺陷），取不到其出生或成立日期，"
+    "无从判断时间先后"
+)
 AUTHORITY_KEY = (
     "权威部门的记录键有误（台账记为权威部门的缺陷，由其记录键规则发现），副本记录因此无法核对："
     "报为权威部门的问题（authority_behind），不是副本的错误"
@@ -171,6 +176,7 @@ class Evaluator:
         self.rules = rules or load_rules(registry=self.registry)
         self.result = Evaluation()
         self._template = {rule.id: rule.template for rule in self.rules.rules}
+        self._broken: set[tuple[str, str]] = set()  # the period's broken register keys
 
     def period(self, period: str, con: Any = None) -> None:
         """Score one period; `con` (read-only warehouse built for the period) lets unmatched
@@ -190,6 +196,7 @@ class Evaluator:
                 continue
             for key in self._issue_keys(issue):
                 index[key].append(issue)
+        self._broken = self._broken_register_keys(ledger)
         collided = self._collisions(visible)
         used: set[str] = set()
         for entry in visible:
@@ -220,7 +227,7 @@ class Evaluator:
             score.issues += 1
             score.correct += 1
             self.result.matched[entry["defect_id"]] = hit["issue_id"]
-        behind = self._broken_register_keys(ledger)
+        behind = self._broken
         for issue in issues:
             if issue["template"] == "authority_behind":
                 subject = normalize(_value(issue["delivered_value"]))
@@ -239,6 +246,24 @@ class Evaluator:
                     if issue["template"] in templates:
                         self.result.kinds[kind].issues += 1
         self._statuses(ledger, period)
+
+    def _record_ids(self, con: Any, entry: dict) -> set[str]:
+        """The identifiers (GB 11643, GB 32100 columns) of the entry's record as staged."""
+        ds = self.registry.dataset(entry["dataset"])
+        columns = [
+            f.column
+            for f in ds.fields
+            if self.registry.element(f.element).format in ("ric", "uscc")
+        ]
+        if not columns:
+            return set()
+        key = ", ".join(f"cast({k} as varchar)" for k in ds.record_key)
+        rows = con.execute(
+            f"select {', '.join(columns)} from staging.{staging_model(ds)} "
+            f"where period = ? and concat_ws('|', {key}) = ?",
+            [entry["period"], entry["record_key"]],
+        ).fetchall()
+        return {normalize(v) for row in rows for v in row if v}
 
     def _broken_register_keys(self, ledger: list[dict]) -> set[tuple[str, str]]:
         """(department, true identifier) of every ledger defect in a register's record key:
@@ -337,9 +362,14 @@ class Evaluator:
         }
 
     def _why_missed(self, entry: dict, con: Any) -> str | None:
-        """Why a consistency defect cannot be seen, from the period's 多源校核 (None: unknown)."""
+        """Why a defect cannot be seen: for a consistency defect from the period's 多源校核, for
+        a date before its subject's when the register holds that subject under a broken
+        identifier (None: unknown)."""
         if con is None or entry["defect_kind"] not in KIND_TEMPLATES or entry["field"] is None:
             return None
+        if "not_before" in KIND_TEMPLATES[entry["defect_kind"]]:
+            broken = {value for _, value in self._broken}
+            return REFERENCE_BROKEN if self._record_ids(con, entry) & broken else None
         if "consistency" not in KIND_TEMPLATES[entry["defect_kind"]]:
             return None
         row = con.execute(

@@ -7,6 +7,12 @@ authority as (
 
 ),
 
+authority_history as (
+
+    select * from {{ ref('stg_gaj__hjrk') }}
+
+),
+
 holder_rsj_shbx as (
 
     select * from {{ ref('int_rsj__shbx__latest') }}
@@ -25,6 +31,12 @@ authority_values as (
 
 ),
 
+authority_values_history as (
+
+    {{ bz_authority_history('authority_history', {'dept': 'gaj', 'dataset': 'gaj_hjrk', 'key': 'citizen_id', 'value': 'birth_date', 'valid': none}) }}
+
+),
+
 final as (
 
     {{ bz_consistency_checks(
@@ -33,9 +45,10 @@ final as (
         authority={'dept': 'gaj', 'dataset': 'gaj_hjrk'},
         values_relation='authority_values',
         holders=[
-            {'relation': 'holder_rsj_shbx', 'dept': 'rsj', 'dataset': 'rsj_shbx', 'key': 'citizen_id', 'value': 'birth_date', 'record_key': ['citizen_id', 'insurance_type']},
-            {'relation': 'holder_wjw_csyxzm', 'dept': 'wjw', 'dataset': 'wjw_csyxzm', 'key': 'citizen_id', 'value': 'birth_date', 'record_key': ['birth_cert_no']},
+            {'relation': 'holder_rsj_shbx', 'dept': 'rsj', 'dataset': 'rsj_shbx', 'key': 'citizen_id', 'value': 'birth_date', 'record_key': ['citizen_id', 'insurance_type'], 'as_of': none},
+            {'relation': 'holder_wjw_csyxzm', 'dept': 'wjw', 'dataset': 'wjw_csyxzm', 'key': 'citizen_id', 'value': 'birth_date', 'record_key': ['birth_cert_no'], 'as_of': 'birth_date'},
         ],
+        history_relation='authority_values_history',
     ) }}
 
 )

@@ -27,7 +27,7 @@ final as (
         authority={'dept': 'gaj', 'dataset': 'gaj_hjrk'},
         values_relation='authority_values',
         holders=[
-            {'relation': 'holder_rsj_shbx', 'dept': 'rsj', 'dataset': 'rsj_shbx', 'key': 'citizen_id', 'value': 'domicile_address', 'record_key': ['citizen_id', 'insurance_type']},
+            {'relation': 'holder_rsj_shbx', 'dept': 'rsj', 'dataset': 'rsj_shbx', 'key': 'citizen_id', 'value': 'domicile_address', 'record_key': ['citizen_id', 'insurance_type'], 'as_of': none},
         ],
     ) }}
 

@@ -7,6 +7,12 @@ authority as (
 
 ),
 
+authority_history as (
+
+    select * from {{ ref('stg_zrzyj__bdcdj') }}
+
+),
+
 holder_zjj_wqba as (
 
     select * from {{ ref('int_zjj__wqba__latest') }}
@@ -19,6 +25,12 @@ authority_values as (
 
 ),
 
+authority_values_history as (
+
+    {{ bz_authority_history('authority_history', {'dept': 'zrzyj', 'dataset': 'zrzyj_bdcdj', 'key': 'estate_unit_no', 'value': 'estate_area', 'valid': none}) }}
+
+),
+
 final as (
 
     {{ bz_consistency_checks(
@@ -27,8 +39,9 @@ final as (
         authority={'dept': 'zrzyj', 'dataset': 'zrzyj_bdcdj'},
         values_relation='authority_values',
         holders=[
-            {'relation': 'holder_zjj_wqba', 'dept': 'zjj', 'dataset': 'zjj_wqba', 'key': 'estate_unit_no', 'value': 'estate_area', 'record_key': ['contract_no']},
+            {'relation': 'holder_zjj_wqba', 'dept': 'zjj', 'dataset': 'zjj_wqba', 'key': 'estate_unit_no', 'value': 'estate_area', 'record_key': ['contract_no'], 'as_of': 'contract_date'},
         ],
+        history_relation='authority_values_history',
     ) }}
 
 )

@@ -7,6 +7,12 @@ authority as (
 
 ),
 
+authority_history as (
+
+    select * from {{ ref('stg_gaj__hjrk') }}
+
+),
+
 holder_wjw_csyxzm as (
 
     select * from {{ ref('int_wjw__csyxzm__latest') }}
@@ -25,6 +31,12 @@ authority_values as (
 
 ),
 
+authority_values_history as (
+
+    {{ bz_authority_history('authority_history', {'dept': 'gaj', 'dataset': 'gaj_hjrk', 'key': 'citizen_id', 'value': 'gender', 'valid': 'gender_is_valid'}) }}
+
+),
+
 final as (
 
     {{ bz_consistency_checks(
@@ -33,9 +45,10 @@ final as (
         authority={'dept': 'gaj', 'dataset': 'gaj_hjrk'},
         values_relation='authority_values',
         holders=[
-            {'relation': 'holder_wjw_csyxzm', 'dept': 'wjw', 'dataset': 'wjw_csyxzm', 'key': 'citizen_id', 'value': 'gender', 'record_key': ['birth_cert_no']},
-            {'relation': 'holder_wjw_swyxzm', 'dept': 'wjw', 'dataset': 'wjw_swyxzm', 'key': 'citizen_id', 'value': 'gender', 'record_key': ['death_cert_no']},
+            {'relation': 'holder_wjw_csyxzm', 'dept': 'wjw', 'dataset': 'wjw_csyxzm', 'key': 'citizen_id', 'value': 'gender', 'record_key': ['birth_cert_no'], 'as_of': 'birth_date'},
+            {'relation': 'holder_wjw_swyxzm', 'dept': 'wjw', 'dataset': 'wjw_swyxzm', 'key': 'citizen_id', 'value': 'gender', 'record_key': ['death_cert_no'], 'as_of': 'death_date'},
         ],
+        history_relation='authority_values_history',
     ) }}
 
 )

@@ -27,7 +27,7 @@ final as (
         authority={'dept': 'scjgj', 'dataset': 'scjgj_sczt'},
         values_relation='authority_values',
         holders=[
-            {'relation': 'holder_fgw_tzxm', 'dept': 'fgw', 'dataset': 'fgw_tzxm', 'key': 'uscc', 'value': 'industry_code', 'record_key': ['project_code']},
+            {'relation': 'holder_fgw_tzxm', 'dept': 'fgw', 'dataset': 'fgw_tzxm', 'key': 'uscc', 'value': 'industry_code', 'record_key': ['project_code'], 'as_of': none},
         ],
     ) }}
 

@@ -7,6 +7,12 @@ authority as (
 
 ),
 
+authority_history as (
+
+    select * from {{ ref('stg_scjgj__sczt') }}
+
+),
+
 holder_fgw_sgs as (
 
     select * from {{ ref('int_fgw__sgs__latest') }}
@@ -25,6 +31,12 @@ authority_values as (
 
 ),
 
+authority_values_history as (
+
+    {{ bz_authority_history('authority_history', {'dept': 'scjgj', 'dataset': 'scjgj_sczt', 'key': 'uscc', 'value': 'legal_rep_name', 'valid': none}) }}
+
+),
+
 final as (
 
     {{ bz_consistency_checks(
@@ -33,9 +45,10 @@ final as (
         authority={'dept': 'scjgj', 'dataset': 'scjgj_sczt'},
         values_relation='authority_values',
         holders=[
-            {'relation': 'holder_fgw_sgs', 'dept': 'fgw', 'dataset': 'fgw_sgs', 'key': 'uscc', 'value': 'legal_rep_name', 'record_key': ['decision_doc_no']},
-            {'relation': 'holder_fgw_xypj', 'dept': 'fgw', 'dataset': 'fgw_xypj', 'key': 'uscc', 'value': 'legal_rep_name', 'record_key': ['uscc']},
+            {'relation': 'holder_fgw_sgs', 'dept': 'fgw', 'dataset': 'fgw_sgs', 'key': 'uscc', 'value': 'legal_rep_name', 'record_key': ['decision_doc_no'], 'as_of': 'decision_date'},
+            {'relation': 'holder_fgw_xypj', 'dept': 'fgw', 'dataset': 'fgw_xypj', 'key': 'uscc', 'value': 'legal_rep_name', 'record_key': ['uscc'], 'as_of': none},
         ],
+        history_relation='authority_values_history',
     ) }}
 
 )

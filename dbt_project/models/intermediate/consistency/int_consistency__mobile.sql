@@ -27,7 +27,7 @@ final as (
         authority={'dept': 'rsj', 'dataset': 'rsj_shbx'},
         values_relation='authority_values',
         holders=[
-            {'relation': 'holder_mzj_shjz', 'dept': 'mzj', 'dataset': 'mzj_shjz', 'key': 'citizen_id', 'value': 'mobile', 'record_key': ['citizen_id']},
+            {'relation': 'holder_mzj_shjz', 'dept': 'mzj', 'dataset': 'mzj_shjz', 'key': 'citizen_id', 'value': 'mobile', 'record_key': ['citizen_id'], 'as_of': none},
         ],
     ) }}
 

@@ -7,6 +7,12 @@ authority as (
 
 ),
 
+authority_history as (
+
+    select * from {{ ref('stg_gaj__hjrk') }}
+
+),
+
 holder_mzj_hydj as (
 
     select * from {{ ref('int_mzj__hydj__latest') }}
@@ -49,6 +55,12 @@ authority_values as (
 
 ),
 
+authority_values_history as (
+
+    {{ bz_authority_history('authority_history', {'dept': 'gaj', 'dataset': 'gaj_hjrk', 'key': 'citizen_id', 'value': 'person_name', 'valid': none}) }}
+
+),
+
 final as (
 
     {{ bz_consistency_checks(
@@ -57,15 +69,16 @@ final as (
         authority={'dept': 'gaj', 'dataset': 'gaj_hjrk'},
         values_relation='authority_values',
         holders=[
-            {'relation': 'holder_mzj_hydj', 'dept': 'mzj', 'dataset': 'mzj_hydj', 'key': 'male_id', 'value': 'male_name', 'record_key': ['marriage_cert_no']},
-            {'relation': 'holder_mzj_hydj', 'dept': 'mzj', 'dataset': 'mzj_hydj', 'key': 'female_id', 'value': 'female_name', 'record_key': ['marriage_cert_no']},
-            {'relation': 'holder_mzj_shjz', 'dept': 'mzj', 'dataset': 'mzj_shjz', 'key': 'citizen_id', 'value': 'person_name', 'record_key': ['citizen_id']},
-            {'relation': 'holder_rsj_shbx', 'dept': 'rsj', 'dataset': 'rsj_shbx', 'key': 'citizen_id', 'value': 'person_name', 'record_key': ['citizen_id', 'insurance_type']},
-            {'relation': 'holder_wjw_csyxzm', 'dept': 'wjw', 'dataset': 'wjw_csyxzm', 'key': 'citizen_id', 'value': 'person_name', 'record_key': ['birth_cert_no']},
-            {'relation': 'holder_wjw_csyxzm', 'dept': 'wjw', 'dataset': 'wjw_csyxzm', 'key': 'mother_id', 'value': 'mother_name', 'record_key': ['birth_cert_no']},
-            {'relation': 'holder_wjw_swyxzm', 'dept': 'wjw', 'dataset': 'wjw_swyxzm', 'key': 'citizen_id', 'value': 'person_name', 'record_key': ['death_cert_no']},
-            {'relation': 'holder_zjj_wqba', 'dept': 'zjj', 'dataset': 'zjj_wqba', 'key': 'buyer_id', 'value': 'buyer_name', 'record_key': ['contract_no']},
+            {'relation': 'holder_mzj_hydj', 'dept': 'mzj', 'dataset': 'mzj_hydj', 'key': 'male_id', 'value': 'male_name', 'record_key': ['marriage_cert_no'], 'as_of': 'marriage_date'},
+            {'relation': 'holder_mzj_hydj', 'dept': 'mzj', 'dataset': 'mzj_hydj', 'key': 'female_id', 'value': 'female_name', 'record_key': ['marriage_cert_no'], 'as_of': 'marriage_date'},
+            {'relation': 'holder_mzj_shjz', 'dept': 'mzj', 'dataset': 'mzj_shjz', 'key': 'citizen_id', 'value': 'person_name', 'record_key': ['citizen_id'], 'as_of': none},
+            {'relation': 'holder_rsj_shbx', 'dept': 'rsj', 'dataset': 'rsj_shbx', 'key': 'citizen_id', 'value': 'person_name', 'record_key': ['citizen_id', 'insurance_type'], 'as_of': none},
+            {'relation': 'holder_wjw_csyxzm', 'dept': 'wjw', 'dataset': 'wjw_csyxzm', 'key': 'citizen_id', 'value': 'person_name', 'record_key': ['birth_cert_no'], 'as_of': 'birth_date'},
+            {'relation': 'holder_wjw_csyxzm', 'dept': 'wjw', 'dataset': 'wjw_csyxzm', 'key': 'mother_id', 'value': 'mother_name', 'record_key': ['birth_cert_no'], 'as_of': 'birth_date'},
+            {'relation': 'holder_wjw_swyxzm', 'dept': 'wjw', 'dataset': 'wjw_swyxzm', 'key': 'citizen_id', 'value': 'person_name', 'record_key': ['death_cert_no'], 'as_of': 'death_date'},
+            {'relation': 'holder_zjj_wqba', 'dept': 'zjj', 'dataset': 'zjj_wqba', 'key': 'buyer_id', 'value': 'buyer_name', 'record_key': ['contract_no'], 'as_of': 'contract_date'},
         ],
+        history_relation='authority_values_history',
     ) }}
 
 )

@@ -7,6 +7,12 @@ authority as (
 
 ),
 
+authority_history as (
+
+    select * from {{ ref('stg_scjgj__sczt') }}
+
+),
+
 holder_dsj_dzzz as (
 
     select * from {{ ref('int_dsj__dzzz__latest') }}
@@ -55,6 +61,12 @@ authority_values as (
 
 ),
 
+authority_values_history as (
+
+    {{ bz_authority_history('authority_history', {'dept': 'scjgj', 'dataset': 'scjgj_sczt', 'key': 'uscc', 'value': 'uscc', 'valid': 'uscc_is_valid'}) }}
+
+),
+
 final as (
 
     {{ bz_consistency_checks(
@@ -63,14 +75,15 @@ final as (
         authority={'dept': 'scjgj', 'dataset': 'scjgj_sczt'},
         values_relation='authority_values',
         holders=[
-            {'relation': 'holder_dsj_dzzz', 'dept': 'dsj', 'dataset': 'dsj_dzzz', 'key': 'holder_uscc', 'value': 'holder_uscc', 'record_key': ['licence_no']},
-            {'relation': 'holder_fgw_sgs', 'dept': 'fgw', 'dataset': 'fgw_sgs', 'key': 'uscc', 'value': 'uscc', 'record_key': ['decision_doc_no']},
-            {'relation': 'holder_fgw_tzxm', 'dept': 'fgw', 'dataset': 'fgw_tzxm', 'key': 'uscc', 'value': 'uscc', 'record_key': ['project_code']},
-            {'relation': 'holder_fgw_xypj', 'dept': 'fgw', 'dataset': 'fgw_xypj', 'key': 'uscc', 'value': 'uscc', 'record_key': ['uscc']},
-            {'relation': 'holder_gdgs_ydl', 'dept': 'gdgs', 'dataset': 'gdgs_ydl', 'key': 'uscc', 'value': 'uscc', 'record_key': ['power_account', 'report_month']},
-            {'relation': 'holder_rsj_shbx', 'dept': 'rsj', 'dataset': 'rsj_shbx', 'key': 'employer_uscc', 'value': 'employer_uscc', 'record_key': ['citizen_id', 'insurance_type']},
-            {'relation': 'holder_swj_nssb', 'dept': 'swj', 'dataset': 'swj_nssb', 'key': 'uscc', 'value': 'uscc', 'record_key': ['uscc', 'report_month']},
+            {'relation': 'holder_dsj_dzzz', 'dept': 'dsj', 'dataset': 'dsj_dzzz', 'key': 'holder_uscc', 'value': 'holder_uscc', 'record_key': ['licence_no'], 'as_of': none},
+            {'relation': 'holder_fgw_sgs', 'dept': 'fgw', 'dataset': 'fgw_sgs', 'key': 'uscc', 'value': 'uscc', 'record_key': ['decision_doc_no'], 'as_of': 'decision_date'},
+            {'relation': 'holder_fgw_tzxm', 'dept': 'fgw', 'dataset': 'fgw_tzxm', 'key': 'uscc', 'value': 'uscc', 'record_key': ['project_code'], 'as_of': none},
+            {'relation': 'holder_fgw_xypj', 'dept': 'fgw', 'dataset': 'fgw_xypj', 'key': 'uscc', 'value': 'uscc', 'record_key': ['uscc'], 'as_of': none},
+            {'relation': 'holder_gdgs_ydl', 'dept': 'gdgs', 'dataset': 'gdgs_ydl', 'key': 'uscc', 'value': 'uscc', 'record_key': ['power_account', 'report_month'], 'as_of': none},
+            {'relation': 'holder_rsj_shbx', 'dept': 'rsj', 'dataset': 'rsj_shbx', 'key': 'employer_uscc', 'value': 'employer_uscc', 'record_key': ['citizen_id', 'insurance_type'], 'as_of': none},
+            {'relation': 'holder_swj_nssb', 'dept': 'swj', 'dataset': 'swj_nssb', 'key': 'uscc', 'value': 'uscc', 'record_key': ['uscc', 'report_month'], 'as_of': none},
         ],
+        history_relation='authority_values_history',
     ) }}
 
 )
