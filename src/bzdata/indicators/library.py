@@ -100,8 +100,9 @@ def completion(item: Indicator, value: float) -> float:
 # --- sources ----------------------------------------------------------------------------------
 
 
-def warehouse_values(warehouse: Path) -> dict[int, tuple[float, str]]:
-    """indicator_no -> (value, method) of what the warehouse's mart computed (read-only)."""
+def warehouse_values(warehouse: Path, period: str) -> dict[int, tuple[float, str]]:
+    """indicator_no -> (value, method) of what the warehouse's mart computed for `period`
+    (read-only); empty when the warehouse holds another period's build."""
     from bzdata import duck
 
     if not Path(warehouse).is_file():
@@ -110,8 +111,8 @@ def warehouse_values(warehouse: Path) -> dict[int, tuple[float, str]]:
     try:
         rows = con.execute(
             "select indicator_no, indicator_value, method_note from indicator.indicator_library "
-            "where value_status = ? and indicator_value is not null",
-            [COMPUTED_STATUS],
+            "where value_status = ? and indicator_value is not null and period = ?",
+            [COMPUTED_STATUS, period],
         ).fetchall()
     finally:
         con.close()
@@ -202,7 +203,7 @@ def library(registry: Registry, work: Path, period: str) -> list[dict]:
     """The period's 45 rows (LIBRARY_SCHEMA), in plan order."""
     work = Path(work)
     lake = work / "lake"
-    computed = warehouse_values(work / "warehouse" / "bzdata.duckdb")
+    computed = warehouse_values(work / "warehouse" / "bzdata.duckdb", period)
     reported = _reported(lake)
     gaps = {
         g["indicator_no"]: g
@@ -223,7 +224,7 @@ def library(registry: Registry, work: Path, period: str) -> list[dict]:
             value, method = computed.get(item.no, (None, ""))
             status = STATUS_COMPUTED if value is not None else STATUS_NO_DATA
             if value is None:
-                note = "数据仓库中没有本期的计算结果（指标库尚未构建）"
+                note = "数据仓库中没有本期的计算结果（本期指标库尚未构建）"
         elif not item.department:
             status = STATUS_NO_DEPT
             method = "由责任部门填报"
