@@ -17,10 +17,10 @@ def _work(args: argparse.Namespace) -> Path:
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "indicators",
-        help="指标库填报：生成部门填报模板、接收填报文件",
+        help="指标库：生成部门填报模板、接收填报文件、生成指标报告",
         description=(
-            "规划指标表 45 项指标中由部门填报的指标：按部门和报送期生成 XLSX 模板，"
-            "接收、校验并按版本保存回报的文件。"
+            "规划指标表 45 项指标：由部门填报的指标按部门和报送期生成 XLSX 模板，"
+            "接收、校验并按版本保存回报的文件；按报送期汇总平台计算和部门填报的值，生成指标报告。"
         ),
     )
     commands = parser.add_subparsers(dest="indicators_command", required=True, metavar="<子命令>")
