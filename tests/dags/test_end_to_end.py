@@ -10,6 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from bzdata.indicators.channel import LANDING_FOLDER, read_deliveries, read_file_rejects
 from bzdata.ingest import Paths
 from bzdata.orchestration.home import AirflowHome
 from bzdata.registry import load_registry
@@ -50,10 +51,15 @@ def test_run_collects_every_file_drop_of_the_latest_period(
     drops = {
         p.relative_to(paths.landing).as_posix()
         for p in paths.landing.glob("*/*/2023-01/*")
-        if p.is_file()
+        if p.is_file() and p.parent.parent.name != LANDING_FOLDER
     }
     assert drops
     assert drops <= {row["source"] for row in manifest}
+    # The departments' 指标 returns went through the channel: each taken or refused by name.
+    returns = {p.name for p in paths.landing.glob(f"*/{LANDING_FOLDER}/2023-01/*.xlsx")}
+    taken = set(read_deliveries(paths.lake).column("source_file").to_pylist())
+    refused = set(read_file_rejects(paths.lake).column("source_file").to_pylist())
+    assert returns and taken | refused == returns and not taken & refused
     monthly = {d.id for d in load_registry().datasets if d.update_cycle == "每月"}
     assert {row["dataset"] for row in manifest} == monthly
     assert len({row["run_id"] for row in manifest}) == 1

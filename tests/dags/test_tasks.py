@@ -200,3 +200,22 @@ def test_the_openmetadata_step_skips_when_no_server_is_configured(tmp_path, monk
     assert report["status"] == "未配置"
     assert "bzdata_openmetadata" in report["detail"]
     assert not (tmp_path / "catalog").exists()  # nothing published, nothing written
+
+
+def test_indicator_task_takes_the_periods_returns_and_names_every_refusal(demo: Path) -> None:
+    from bzdata.indicators.channel import read_values
+    from bzdata.synth.indicators import write_reports
+
+    periods = ["2023-01", "2023-02", "2023-03"]
+    ledgers = write_reports(demo / "synth", load_registry(), periods, 20230101)
+    result = tasks.ingest_indicator_reports(LOGICAL, "m")
+    assert result["period"] == "2023-03"
+    ledger = ledgers["2023-03"].to_pylist()
+    refused_rows = [r for r in ledger if r["defect_kind"] in ("wrong_unit", "out_of_range")]
+    assert len(result["rejects"]) == len(refused_rows)
+    for reject in result["rejects"]:
+        assert reject["source_file"].endswith(".xlsx") and reject["source_row"] >= 2
+        assert reject["reason"]
+    values = read_values(demo / "lake").to_pylist()
+    assert values and {r["period"] for r in values} == {"2023-03"}
+    assert result["rows_accepted"] == len(values)

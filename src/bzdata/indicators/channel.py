@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -69,6 +71,21 @@ DELIVERY_SCHEMA = pa.schema(
 )
 
 
+FILE_REJECT_SCHEMA = pa.schema(
+    [
+        ("delivery_id", pa.string()),
+        ("department", pa.string()),
+        ("period", pa.string()),
+        ("source_file", pa.string()),
+        ("reason", pa.string()),
+    ]
+)
+# Where a department's returns land: <landing>/<dept>/LANDING_FOLDER/<YYYY-MM>/<file>.xlsx
+LANDING_FOLDER = "indicators"
+# Reports of a period are due on this day of the following month (like the extracts' due_day).
+DUE_DAY = 10
+
+
 class IndicatorFileError(ValueError):
     """A returned file cannot be read at all; the message names the file and what was expected."""
 
@@ -87,8 +104,39 @@ def _store(lake: Path, kind: str) -> Path:
     return Path(lake) / "indicators" / kind
 
 
-def template(registry: Registry, dept: str, period: str, lake: Path, out: Path) -> Path:
-    """Write the department's template for the period into folder `out`; returns the file."""
+@dataclass(frozen=True)
+class Filled:
+    """What a department types into one row of its template (the synthetic city and tests).
+
+    `unit` left None keeps the registry's unit; a department that changes the locked unit cell
+    (it can lift the sheet protection) gives another one.
+    """
+
+    value: object
+    caliber: str = ""
+    evidence: str = ""
+    unit: str | None = None
+
+
+def template(
+    registry: Registry,
+    dept: str,
+    period: str,
+    lake: Path,
+    out: Path,
+    *,
+    filled: Mapping[int, Filled] | None = None,
+    previous: Mapping[int, float] | None = None,
+    meta_period: str | None = None,
+    created: datetime | None = None,
+) -> Path:
+    """Write the department's template for the period into folder `out`; returns the file.
+
+    `filled` writes a department's return instead of a blank template; `previous` gives the
+    上期值 instead of the store's; `meta_period` is the 报送期 the file claims (a department
+    that fills in an old template); `created` fixes the document time, so the same inputs give
+    the same bytes.
+    """
     import xlsxwriter
 
     if not is_period(period):
@@ -96,11 +144,15 @@ def template(registry: Registry, dept: str, period: str, lake: Path, out: Path) 
     items = indicators_of(registry, dept)
     if not items:
         raise ValueError(f"部门 {dept} 没有需要填报的指标")
-    last = latest_before(read_values(lake), period)
-    path = Path(out) / file_name(dept, period)
+    last = dict(previous) if previous is not None else latest_before(read_values(lake), period)
+    filled = filled or {}
+    path = Path(out) / file_name(dept, meta_period or period)
     path.parent.mkdir(parents=True, exist_ok=True)
     book = xlsxwriter.Workbook(str(path))
     try:
+        book.set_properties(
+            {"title": f"指标填报 {dept} {period}", "created": created or datetime(2023, 1, 1)}
+        )
         head = book.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
         locked = book.add_format({"border": 1, "bg_color": "#F2F2F2"})
         free = book.add_format({"border": 1, "locked": False})
@@ -108,18 +160,28 @@ def template(registry: Registry, dept: str, period: str, lake: Path, out: Path) 
         sheet.write_row(0, 0, HEADERS, head)
         for r, item in enumerate(items, start=1):
             low, high = item.bounds
+            entry = filled.get(item.no)
             sheet.write_number(r, 0, item.no, locked)
             sheet.write_string(r, 1, item.name, locked)
-            sheet.write_string(r, 2, item.unit, locked)
+            unit = entry.unit if entry is not None and entry.unit is not None else item.unit
+            sheet.write_string(r, 2, unit, locked)
             sheet.write_number(r, 3, item.target, locked)
-            previous = last.get(item.no)
-            if previous is None:
+            prior = last.get(item.no)
+            if prior is None:
                 sheet.write_blank(r, 4, None, locked)
             else:
-                sheet.write_number(r, 4, previous, locked)
-            sheet.write_blank(r, 5, None, free)
-            sheet.write_blank(r, 6, None, free)
-            sheet.write_blank(r, 7, None, free)
+                sheet.write_number(r, 4, prior, locked)
+            if entry is None:
+                sheet.write_blank(r, 5, None, free)
+                sheet.write_blank(r, 6, None, free)
+                sheet.write_blank(r, 7, None, free)
+            else:
+                if isinstance(entry.value, int | float):
+                    sheet.write_number(r, 5, entry.value, free)
+                else:
+                    sheet.write_string(r, 5, str(entry.value), free)
+                sheet.write_string(r, 6, entry.caliber, free)
+                sheet.write_string(r, 7, entry.evidence, free)
             rule = {"validate": "decimal", "criteria": ">=", "value": low}
             if high is not None:
                 rule = {"validate": "decimal", "criteria": "between", "minimum": low}
@@ -133,7 +195,7 @@ def template(registry: Registry, dept: str, period: str, lake: Path, out: Path) 
         meta.write_row(0, 0, ("项目", "内容"), head)
         meta.write_row(1, 0, ("部门代码", dept))
         meta.write_row(2, 0, ("部门", registry.department(dept).name))
-        meta.write_row(3, 0, ("报送期", period))
+        meta.write_row(3, 0, ("报送期", meta_period or period))
         meta.write_row(
             4, 0, ("说明", "只填写本期值、统计口径和佐证材料；更正请重新报送，平台保留每个版本。")
         )
@@ -180,10 +242,17 @@ def _read_sheets(path: Path) -> tuple[dict[str, str], list[list[object]]]:
     return meta, rows[1:]
 
 
-def _check(item: Indicator | None, raw: object, no: str, dept: str) -> tuple[float | None, str]:
+def _check(
+    item: Indicator | None, raw: object, no: str, dept: str, unit: str
+) -> tuple[float | None, str]:
     """(value, "") for an acceptable cell, (None, reason) otherwise."""
     if item is None:
         return None, f"序号 {no or '（空）'} 不是 {dept} 负责填报的指标"
+    if unit != item.unit:
+        return None, (
+            f"{item.name} 的单位应为 {item.unit or '（无单位）'}，实际为 {unit or '（空）'}"
+            "：请按模板单位换算后填报"
+        )
     text = _cell_text(raw)
     try:
         value = float(text.replace(",", ""))
@@ -230,7 +299,7 @@ def ingest_file(registry: Registry, path: Path, lake: Path) -> dict:
             continue
         no = _cell_text(cells[0])
         item = own.get(int(no)) if no.isdigit() else None
-        value, reason = _check(item, cells[5], no, dept)
+        value, reason = _check(item, cells[5], no, dept, _cell_text(cells[2]))
         base = {"source_file": path.name, "source_row": number, "delivery_id": delivery_id}
         if reason:
             rejected.append(
@@ -328,3 +397,63 @@ def latest_before(values: pa.Table, period: str) -> dict[int, float]:
         if row["is_latest"] and row["period"] < period and newer:
             best[no] = (row["period"], row["value"])
     return {no: value for no, (_, value) in best.items()}
+
+
+def landing_files(landing: Path, period: str) -> list[tuple[str, Path]]:
+    """(department folder, file) of every returned template of the period in the landing zone."""
+    found = []
+    for path in sorted(Path(landing).glob(f"*/{LANDING_FOLDER}/{period}/*.xlsx")):
+        found.append((path.parents[2].name, path))
+    return found
+
+
+def collect_period(registry: Registry, landing: Path, lake: Path, period: str) -> dict:
+    """Ingest every returned template of the period; a file that cannot be taken at all is kept
+    as a file rejection (department, file, reason) instead of stopping the others."""
+    summary = {"period": period, "files": 0, "rows_accepted": 0, "rows_rejected": 0}
+    rejected_files: list[dict] = []
+    for dept, path in landing_files(landing, period):
+        summary["files"] += 1
+        try:
+            row = ingest_file(registry, path, lake)
+        except IndicatorFileError as exc:
+            digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+            reject = {
+                "delivery_id": digest,
+                "department": dept,
+                "period": period,
+                "source_file": path.name,
+                "reason": str(exc),
+            }
+            write_parquet(
+                pa.Table.from_pylist([reject], FILE_REJECT_SCHEMA),
+                _store(lake, "file_rejects") / f"{digest}.parquet",
+            )
+            rejected_files.append(reject)
+            continue
+        summary["rows_accepted"] += row["rows_accepted"]
+        summary["rows_rejected"] += row["rows_rejected"]
+    summary["files_rejected"] = rejected_files
+    return summary
+
+
+def read_file_rejects(lake: Path) -> pa.Table:
+    files = sorted(_store(lake, "file_rejects").glob("*.parquet"))
+    tables = [pq.read_table(p, schema=FILE_REJECT_SCHEMA) for p in files]
+    return pa.concat_tables(tables) if tables else FILE_REJECT_SCHEMA.empty_table()
+
+
+def read_deliveries(lake: Path) -> pa.Table:
+    files = sorted(_store(lake, "deliveries").glob("*.parquet"))
+    tables = [pq.read_table(p, schema=DELIVERY_SCHEMA) for p in files]
+    return pa.concat_tables(tables) if tables else DELIVERY_SCHEMA.empty_table()
+
+
+def due_at(period: str) -> datetime:
+    """End of the due day (Beijing time, as UTC) for the period's reports."""
+    from datetime import timedelta, timezone
+
+    year, month = (int(x) for x in period.split("-"))
+    year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    local = datetime(year, month, DUE_DAY, 23, 59, 59, tzinfo=timezone(timedelta(hours=8)))
+    return local.astimezone(UTC)

@@ -17,10 +17,10 @@ def _work(args: argparse.Namespace) -> Path:
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "indicators",
-        help="指标库填报：生成部门填报模板、接收填报文件",
+        help="指标库：生成部门填报模板、接收填报文件、生成指标报告",
         description=(
-            "规划指标表 45 项指标中由部门填报的指标：按部门和报送期生成 XLSX 模板，"
-            "接收、校验并按版本保存回报的文件。"
+            "规划指标表 45 项指标：由部门填报的指标按部门和报送期生成 XLSX 模板，"
+            "接收、校验并按版本保存回报的文件；按报送期汇总平台计算和部门填报的值，生成指标报告。"
         ),
     )
     commands = parser.add_subparsers(dest="indicators_command", required=True, metavar="<子命令>")
@@ -42,6 +42,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     ing.add_argument("files", nargs="+", type=Path, metavar="FILE", help="回报的 XLSX 文件")
     ing.add_argument("--work", metavar="DIR", help=work_help)
     ing.set_defaults(func=run_ingest)
+    rep = commands.add_parser(
+        "report",
+        help="生成某报送期的指标报告（指标库、序列、进度；XLSX 和 HTML）",
+        description=(
+            "汇总规划指标表 45 项指标本期的值（平台计算、需求清单、部门填报），"
+            "写入 <工作目录>/indicators/<期>/：index.html 和 指标报告_<年月>.xlsx。"
+        ),
+    )
+    rep.add_argument("--period", type=period_arg, required=True, metavar="YYYY-MM", help="报送期")
+    rep.add_argument("--work", metavar="DIR", help=work_help)
+    rep.set_defaults(func=run_report)
 
 
 def run_template(args: argparse.Namespace) -> int:
@@ -81,3 +92,20 @@ def run_ingest(args: argparse.Namespace) -> int:
                     f"  - {reject['source_file']} 第 {reject['source_row']} 行：{reject['reason']}"
                 )
     return 1 if failed else 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    from bzdata.indicators.report import build_report, summary
+
+    folder, rows = build_report(_work(args), args.period)
+    figures = summary(rows)
+    print(folder)
+    print(
+        f"规划指标 {figures['indicators']} 项：本期有值 {figures['with_value']}"
+        f"（平台计算 {figures['computed']}，部门填报 {figures['reported']}），"
+        f"已达标 {figures['met']}，按进度或已达标 {figures['on_track']}，"
+        f"滞后 {figures['lagging']}，"
+        f"缺报或被拒 {figures['missing']}，无责任部门 {figures['no_department']}，"
+        f"无数据 {figures['no_data']}"
+    )
+    return 0

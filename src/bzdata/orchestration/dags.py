@@ -44,6 +44,9 @@ RETRY_DELAY = timedelta(minutes=10)
 
 INGEST_PREFIX = "ingest_"
 COLLECTED_TASK_ID = "mark_collected"
+# The monthly collect DAG also takes the departments' 指标 returns (bzdata.indicators).
+INDICATOR_TASK_ID = "ingest_indicator_reports"
+INDICATOR_CYCLE = "monthly"
 PUBLISH_DAG_ID = "bzdata_publish"
 WAIT_TASK_ID = "wait_for_deliveries"
 REFRESH_TASK_ID = "refresh_warehouse"
@@ -75,6 +78,10 @@ def _ingest_callable(dataset_id: str, logical_date=None, run_id=None, ti=None) -
         try_number=int(getattr(ti, "try_number", 1) or 1),
         max_tries=int(getattr(ti, "max_tries", 0) or 0),
     )
+
+
+def _indicator_callable(logical_date=None, run_id=None) -> dict[str, Any]:
+    return tasks.ingest_indicator_reports(logical_date, str(run_id))
 
 
 def _collected_callable(
@@ -200,6 +207,16 @@ def build_collect_dag(
             )(item.id)
             for item in datasets
         ]
+        if schedule.cycle.slug == INDICATOR_CYCLE:
+            ingests.append(
+                task(
+                    python_callable=_indicator_callable,
+                    task_id=INDICATOR_TASK_ID,
+                    retries=0,  # a bad return is recorded, not retried
+                    doc_md="接收各部门本报送期回报的指标填报文件：校验后按版本保存，"
+                    "拒收的文件和行写明文件、行和原因",
+                )()
+            )
         done = task(
             python_callable=_collected_callable,
             task_id=COLLECTED_TASK_ID,

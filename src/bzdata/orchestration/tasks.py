@@ -23,6 +23,7 @@ __all__ = [
     "build_scorecard",
     "check_quality",
     "collect_dataset",
+    "ingest_indicator_reports",
     "mark_collected",
     "refresh",
 ]
@@ -100,6 +101,35 @@ def collect_dataset(
         "rows_accepted": sum(int(row.get("rows_accepted") or 0) for row in rows),
         "rows_rejected": sum(int(row.get("rows_rejected") or 0) for row in rows),
     }
+
+
+def ingest_indicator_reports(logical_date: datetime | None, run_id: str) -> dict[str, Any]:
+    """The period's 指标 returns from the landing zone into the 指标 store; every refused file
+    and row is logged with file, row and reason (and kept in lake/indicators/)."""
+    import logging
+
+    from bzdata.indicators.channel import collect_period, read_rejects
+    from bzdata.ingest import Paths
+    from bzdata.registry import load_registry
+
+    _, period = run_moment(logical_date)
+    paths = Paths.for_env()
+    log = logging.getLogger(__name__)
+    if paths.landing is None:
+        log.warning("未配置落地区，本期没有可接收的指标填报文件")
+        return {"period": period, "files": 0, "rows_accepted": 0, "rows_rejected": 0}
+    summary = collect_period(load_registry(), paths.landing, paths.lake, period)
+    for item in summary["files_rejected"]:
+        log.warning(
+            "拒收文件 %s（%s）：%s", item["source_file"], item["department"], item["reason"]
+        )
+    rejects = [r for r in read_rejects(paths.lake).to_pylist() if r["period"] == period]
+    for item in rejects:
+        log.warning("拒收 %s 第 %s 行：%s", item["source_file"], item["source_row"], item["reason"])
+    summary["rejects"] = [
+        {k: item[k] for k in ("source_file", "source_row", "reason")} for item in rejects
+    ]
+    return summary
 
 
 def mark_collected(dataset_ids: list[str], logical_date: datetime | None, run_id: str) -> dict:

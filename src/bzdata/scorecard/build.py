@@ -24,6 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bzdata.catalog.lint import lint_registry
+from bzdata.indicators.library import department_gaps
 from bzdata.ingest.publish import fsync_path, publish_dir, staging_dir, sweep
 from bzdata.registry import Registry, default_root, load_registry
 from bzdata.scorecard import charts, compute, details, formulas, render, report, workbook
@@ -99,8 +100,14 @@ def _city(rows: list[dict]) -> dict:
     return city
 
 
-def _document(ctx: Context, rows: list[dict]) -> dict:
-    """The scorecard as one JSON-able document (what scores.json holds)."""
+def _document(
+    ctx: Context, rows: list[dict], indicator_gaps: dict[str, list[dict]] | None = None
+) -> dict:
+    """The scorecard as one JSON-able document (what scores.json holds).
+
+    `indicator_gaps` (归集): per department, the reported plan indicators due from it and not
+    reported by the due day (bzdata.indicators.library.department_gaps)."""
+    indicator_gaps = indicator_gaps or {}
     sources, cfg, registry = ctx.sources, ctx.config, ctx.registry
     period = sources.period
     current = [r for r in rows if r["period"] == period]
@@ -172,6 +179,7 @@ def _document(ctx: Context, rows: list[dict]) -> dict:
                 "issues_by_dataset": by_dataset.get(code, []),
                 "issue_total": row["issues_open"],
                 "catalog_findings": findings.get(code, []),
+                "indicator_gaps": indicator_gaps.get(code, []),
             }
         )
     return _plain(
@@ -228,7 +236,7 @@ def build_scorecard(
     try:
         rows = compute.scorecard_rows(sources, cfg)
         ctx = Context(registry, cfg, sources, KeyMasker(registry))
-        document = _document(ctx, rows)
+        document = _document(ctx, rows, department_gaps(registry, work / "lake", period))
         parent = work / "scorecard"
         sweep(parent, period)
         stage = staging_dir(parent, period)

@@ -278,6 +278,21 @@ def _deliveries(dept: dict) -> str:
     return _table(headers, rows, "本期没有应报送的数据集")
 
 
+def _indicator_gaps(dept: dict) -> str:
+    rows = [
+        [
+            str(item["indicator_no"]),
+            escape(item["indicator_name"]),
+            escape(item["kind"]),
+            escape(str(item["due_at"])[:10]),
+            escape(item["reason"]),
+        ]
+        for item in dept.get("indicator_gaps", [])
+    ]
+    headers = [("序号", True), ("指标", False), ("情况", False), ("截止日", False), ("说明", False)]
+    return _table(headers, rows, "本期应填报的规划指标均已按期报送")
+
+
 def _docs_link(docs: dict[str, str], rule_id: str) -> str:
     href = docs.get(rule_id)
     return f'<a href="{escape(href)}">GX 校验结果</a>' if href else "—"
@@ -410,6 +425,7 @@ def department_html(
 <h3>各数据集问题数</h3>{_by_dataset(dept)}
 {_errored(dept)}
 <h3>本期报送情况</h3>{_deliveries(dept)}
+<h3>规划指标填报：未按期报送（缺报、被拒、逾期）</h3>{_indicator_gaps(dept)}
 <h3>编目检查发现的问题</h3>{_findings(dept)}
 <p>逐条问题清单（记录标识已脱敏）见工作簿“数据晾晒台_{escape(document["period_label"])}.xlsx”中的“{escape(dept["short_name"])}”工作表。</p>
 </section>

@@ -11,6 +11,8 @@ writes, under `out`:
     ledger/<YYYY-MM>/defects.parquet           every defective value delivered that month
     ledger/<YYYY-MM>/rectifications.parquet    what became of each defect open the month before
     ledger/<YYYY-MM>/files/<dataset>.json      file-level artefacts of a delivery (when enabled)
+    landing/<dept>/indicators/<YYYY-MM>/*.xlsx  指标 reports (bzdata.synth.indicators)
+    ledger/<YYYY-MM>/indicators.parquet        every injected 指标 report defect
     synth.json                                 parameters and per-delivery counts
     catalogue/catalogue.jsonl                  the city's registered 资源目录 (not delivered)
 """
@@ -126,6 +128,10 @@ def generate(
         out / "synth.json", json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True).encode()
     )
     from bzdata.synth.catalogue import generate_catalogue
+    from bzdata.synth.indicators import write_reports
+
+    with progress.step("生成部门指标填报"):
+        write_reports(out, registry, periods, seed)
 
     generate_catalogue(out / "catalogue" / "catalogue.jsonl", registry, seed=seed)
     return Summary(out, periods, deliveries, n_defects)

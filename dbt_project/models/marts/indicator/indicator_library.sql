@@ -1,6 +1,8 @@
 -- 指标库: the plan's 45 indicators (catalog/registry/indicators.yaml) for the build period, with
--- a value where the platform computes it from the registry and its own libraries (42–45);
--- the rest await the responsible department's report (待填报).
+-- a value where the platform computes it from the registry and its own libraries (42, 43, 45).
+-- 44 is the 需求满足率 of the 共享需求清单, computed when the catalogue is rebuilt after this
+-- build (lake/catalog/demand_satisfaction); reported indicators come from the departments'
+-- returns (lake/indicators). bzdata.indicators.library joins all three per period.
 
 with
 
@@ -28,8 +30,7 @@ build_period as (
 
 ),
 
--- 42: open (not 不予开放) among non-secret (not 核心) datasets; 43: rows of open datasets;
--- 44: shared (无条件/有条件) among all datasets, until a 共享需求清单 exists.
+-- 42: open (not 不予开放) among non-secret (not 核心) datasets; 43: rows of open datasets.
 dataset_measures as (
 
     select
@@ -38,10 +39,7 @@ dataset_measures as (
         ) / nullif(count(*) filter (where datasets.security_level != '核心'), 0) as open_rate,
         coalesce(
             sum(datasets.row_count) filter (where datasets.open_type != '不予开放'), 0
-        ) / 1e8 as open_rows_100m,
-        100.0 * count(*) filter (
-            where datasets.share_type in ('无条件共享', '有条件共享')
-        ) / nullif(count(*), 0) as share_rate
+        ) / 1e8 as open_rows_100m
     from datasets
 
 ),
@@ -74,14 +72,6 @@ computed as (
     union all
 
     select
-        44 as indicator_no,
-        dataset_measures.share_rate as indicator_value,
-        '尚无部门共享需求清单，暂以登记簿中无条件共享、有条件共享的数据集占比计' as method_note
-    from dataset_measures
-
-    union all
-
-    select
         45 as indicator_no,
         cast(standard_measures.standard_count as double) as indicator_value,
         '平台自定代码表（无国家或行业标准依据）个数加数据元标准 1 项' as method_note
@@ -103,8 +93,19 @@ final as (
         indicators.value_source,
         indicators.department,
         computed.indicator_value,
-        coalesce(computed.method_note, '由责任部门填报') as method_note,
-        case when computed.indicator_value is null then '待填报' else '已计算' end as value_status,
+        case
+            when computed.indicator_no is not null then computed.method_note
+            when indicators.indicator_no = 44
+                then '共享需求清单中已到期需求的满足率（已满足/已到期），目录重建时计算'
+            when indicators.department is not null then '由责任部门通过指标填报渠道报送'
+            else '登记簿未明确责任部门，平台汇聚的数据不含该指标所需数据'
+        end as method_note,
+        case
+            when computed.indicator_no is not null then '已计算'
+            when indicators.indicator_no = 44 then '需求清单'
+            when indicators.department is not null then '部门填报'
+            else '无责任部门'
+        end as value_status,
         case
             when computed.indicator_value is null then null
             when indicators.comparator = '>='
