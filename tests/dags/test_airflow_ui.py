@@ -15,7 +15,6 @@ from pathlib import Path
 
 import psutil
 import pytest
-from tests.ingest.pg import free_port
 
 WAIT_S = 600  # bounded: the machine is shared and Airflow's start-up is slow under load
 
@@ -33,6 +32,8 @@ def test_one_command_opens_the_airflow_ui_and_stops_everything_it_started(
     tmp_path: Path,
 ) -> None:
     work = tmp_path / "work"
+    from tests.ingest.pg import free_port  # here, not at import: pg.py is also a plugin
+
     port = free_port()
     log = tmp_path / "ui.log"
     with log.open("wb") as out:

@@ -8,7 +8,6 @@ import shutil
 
 import pyarrow.parquet as pq
 import pytest
-from tests.ingest.pg import free_port
 
 from bzdata.ingest import manifest as mf
 from bzdata.orchestration.home import AirflowHome
@@ -33,6 +32,8 @@ def test_a_refusing_frontdb_fails_only_its_own_dataset(
         if item.name != "airflow":
             shutil.rmtree(item) if item.is_dir() else item.unlink()
     generate(work / "synth", scale="demo", months=1, start_period=PERIOD)
+    from tests.ingest.pg import free_port  # here, not at import: pg.py is also a plugin
+
     port = free_port()  # nothing listens: every connection attempt is refused
     monkeypatch.setenv(
         f"BZDATA_FRONTDB_URL_{DOWN.upper()}",

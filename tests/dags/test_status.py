@@ -10,7 +10,6 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from tests.ingest.pg import free_port
 
 from bzdata.cli import main
 from bzdata.ingest.frontdb import FrontdbConnectionError
@@ -35,6 +34,8 @@ def test_status_names_a_refused_frontdb_extraction_failed_with_its_reason(
     demo: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     ds = next(d for d in load_registry().datasets if d.is_frontdb)
+    from tests.ingest.pg import free_port  # here, not at import: pg.py is also a plugin
+
     port = free_port()  # nothing listens there: the connection is refused
     monkeypatch.setenv(
         f"BZDATA_FRONTDB_URL_{ds.provider.upper()}",
