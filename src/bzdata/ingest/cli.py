@@ -171,13 +171,21 @@ def _pad(text: str, width: int, right: bool) -> str:
     return space + text if right else text + space
 
 
+def status_label(status: str) -> str:
+    """The Chinese word for a manifest status (抽取失败 comes from its one home, imported here
+    so that `bzdata --help` does not load pyarrow)."""
+    from bzdata.ingest.failures import FAILED, FAILED_LABEL
+
+    return {**STATUS_LABELS, FAILED: FAILED_LABEL}.get(status, status)
+
+
 def _table(summaries: list[dict]) -> str:
     head = ["期次", "数据集", "部门", "状态", "文件", "读取", "入库", "拒收", "迟报", "编码"]
     numeric = {4, 5, 6, 7}
     body = []
     notes = []
     for s in summaries:
-        statuses = "、".join(STATUS_LABELS.get(k, k) for k in s["statuses"])
+        statuses = "、".join(status_label(k) for k in s["statuses"])
         body.append(
             [
                 s["period"],

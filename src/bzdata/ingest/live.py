@@ -38,7 +38,8 @@ def live_file(work_dir: Path | str, library: str) -> Path:
 
 
 def snapshot_base(work_dir: Path | str) -> list[str]:
-    """Export every table of schema `base` to Parquet (read-only, each file replaced whole)."""
+    """Export every table of schema `base` to Parquet (read-only, each file replaced whole,
+    rows sorted so that a rebuild of the same data writes the same file)."""
 
     con = duck.connect(warehouse_file(work_dir), read_only=True)
     try:
@@ -51,7 +52,8 @@ def snapshot_base(work_dir: Path | str) -> list[str]:
             ).fetchall()
         ]
         for name in names:
-            table = con.execute(f'select * from {BASE_SCHEMA}."{name}"').to_arrow_table()
+            # Rows in one fixed order: the same build gives the same snapshot bytes.
+            table = con.sql(f'select * from {BASE_SCHEMA}."{name}" order by all').to_arrow_table()
             write_parquet(table, snapshot_dir(work_dir) / f"{name}.parquet")
     finally:
         con.close()
@@ -105,7 +107,7 @@ def build_live(work_dir: Path | str, ds: Dataset, stream_dir: Path | str) -> Pat
         else:
             order = ", ".join(_quote(k) for k in keys)
             sql = f"select * from read_parquet({_literal(current)}) order by {order}"
-        table = con.execute(sql).to_arrow_table()
+        table = con.sql(sql).to_arrow_table()
     finally:
         con.close()
     path = live_file(work_dir, library)

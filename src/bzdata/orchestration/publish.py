@@ -201,23 +201,67 @@ def publish_context(
     return PublishContext(Path(work_dir), period, allowed, held)
 
 
+def hold_notice(ctx: PublishContext) -> str:
+    """Chinese line naming the datasets a step leaves out, and why ('' when none is held)."""
+    if not ctx.held:
+        return ""
+    names = "；".join(f"{ds}（{'、'.join(rules)}）" for ds, rules in sorted(ctx.held.items()))
+    return f"暂停发布 {len(ctx.held)} 个数据集（严重级质量规则未通过，整改后恢复）：{names}"
+
+
+def _reported(ctx: PublishContext, result: Any) -> Any:
+    """The step's result with the held datasets it skipped, also in the task log."""
+    import logging
+
+    notice = hold_notice(ctx)
+    if notice:
+        logging.getLogger(__name__).warning(notice)
+    if not isinstance(result, dict):
+        result = {"result": result}
+    return {**result, "held": sorted(ctx.held), "hold_notice": notice}
+
+
+def publishable_registry(ctx: PublishContext, registry: Registry | None = None) -> Registry:
+    """The registry without the held datasets: what downstream publishing may describe."""
+    chosen = registry or load_registry()
+    if not ctx.held:
+        return chosen
+    kept = tuple(d for d in chosen.datasets if d.id not in ctx.held)
+    return chosen.model_copy(update={"datasets": kept})
+
+
+def build_catalogue_of(ctx: PublishContext) -> dict[str, Any]:
+    """The resource catalogue without the held datasets' entries, and the period's 需求满足率."""
+    import calendar
+    from datetime import date
+
+    from bzdata.catalog.build import build_catalogue, demand_store
+    from bzdata.catalog.demand import write_satisfaction
+
+    summary = build_catalogue(ctx.work_dir, registry=publishable_registry(ctx))
+    year, month = int(ctx.period[:4]), int(ctx.period[5:7])
+    as_of = date(year, month, calendar.monthrange(year, month)[1])
+    rates = write_satisfaction(ctx.work_dir, demand_store(ctx.work_dir), ctx.period, as_of)
+    result = {**summary.to_dict(), "period": ctx.period, "demand_satisfaction": str(rates)}
+    return _reported(ctx, result)
+
+
 def catalogue_step(ctx: PublishContext) -> Any:
     """The resource catalogue of the period, then the portal's snapshot holding it."""
-    from bzdata.catalog.build import rebuild_for_period
     from bzdata.snapshot import publish_task
 
-    result = rebuild_for_period(ctx.work_dir, ctx.period)
+    result = build_catalogue_of(ctx)
     publish_task(ctx.work_dir, ctx.period)
     return result
 
 
 def openmetadata_step(ctx: PublishContext) -> Any:
-    """The period's catalogue to OpenMetadata; skipped when no server is configured, and a
-    failed publish is reported, never fatal (the publisher's module pulls in DuckDB, so it is
-    imported here, when the step runs)."""
+    """The period's catalogue (held datasets already left out by the catalogue step) to
+    OpenMetadata; skipped when no server is configured, and a failed publish is reported,
+    never fatal (the publisher's module pulls in DuckDB, so it is imported when the step runs)."""
     from bzdata.catalog.openmetadata.task import publish_task
 
-    return publish_task(work_dir=ctx.work_dir)
+    return _reported(ctx, publish_task(work_dir=ctx.work_dir))
 
 
 # Downstream steps after the scorecard, each gated by the severity hold. A team adds its step
