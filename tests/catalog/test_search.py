@@ -213,3 +213,10 @@ def test_injection_in_filters_and_query_of_search_page(city, payload) -> None:
     page = city.search_page(payload, viewer=Viewer.public(), limit=50)
     assert all(city.entry(h.id, Viewer.public()) is not None for h in page.hits)
     assert city.count() >= 5000
+
+
+@pytest.mark.parametrize("query", ["rk", "renkou"])
+def test_pinyin_queries_mark_the_words_they_read_as(city, query) -> None:
+    hit = next(h for h in city.search(query, limit=3) if h.id == "lib_population")
+    assert "【人口】" in hit.name_highlighted
+    assert pinyin_of("人口") == ("renkou", "rk")  # the reading the mark stands for

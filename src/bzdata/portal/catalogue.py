@@ -216,7 +216,7 @@ def add_routes(app: FastAPI, portal: SimpleNamespace) -> None:
             items=items[:500],
             total=len(items),
             provider=provider if provider in departments() else "",
-            status=status if status in DEMAND_STATES else "",
+            chosen_status=status if status in DEMAND_STATES else "",
             states=DEMAND_STATES,
             departments=departments(),
         )
