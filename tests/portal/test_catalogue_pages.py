@@ -328,3 +328,29 @@ def test_injection_payloads_in_every_new_parameter(app, portal_city, payload):
 
     with sqlite3.connect(f"file:{catalogue}?mode=ro", uri=True) as con:
         assert con.execute("select count(*) from entries").fetchone()[0] > 5000
+
+
+def test_published_samples_hide_personal_values(portal_city):
+    """Every personal 信息项 of a published sample differs from what the lake holds for it."""
+    import pyarrow.dataset as pds
+    import pyarrow.parquet as pq
+
+    registry = load_registry()
+    snap = snapshot.current(portal_city.work)
+    checked = 0
+    for ds in registry.datasets:
+        if f"samples/{ds.id}.parquet" not in snap.manifest["files"]:
+            continue
+        sample = pq.read_table(snap.path / "samples" / f"{ds.id}.parquet").to_pydict()
+        lake = pds.dataset(str(portal_city.work / "lake" / "raw" / ds.id), format="parquet")
+        for field in ds.fields:
+            if not field.personal:
+                continue
+            delivered = {v for v in lake.to_table(columns=[field.column])[0].to_pylist() if v}
+            shown = [v for v in sample[field.column] if v]
+            assert shown and not set(shown) & delivered, (ds.id, field.column)
+            checked += 1
+    assert checked >= 2
+    # An ID number keeps only its first 6 and last 4 characters (the platform's masking rule).
+    ids = pq.read_table(snap.path / "samples" / "scjgj_sczt.parquet")["legal_rep_id"].to_pylist()
+    assert ids and all(re.fullmatch(r"\d{6}\*{8}[\dX*]{4}", v) for v in ids if v), ids

@@ -115,7 +115,7 @@ def add_routes(app: FastAPI, portal: SimpleNamespace) -> None:
         security_level: str = "",
         update_cycle: str = "",
     ):
-        _, catalogue = catalogue_or_none()
+        view, catalogue = catalogue_or_none()
         if catalogue is None:
             return portal.no_snapshot(request)
         q = q.strip()[:MAX_QUERY]
@@ -130,9 +130,7 @@ def add_routes(app: FastAPI, portal: SimpleNamespace) -> None:
         chosen = {k: v[:MAX_QUERY] for k, v in chosen.items() if v}
         page = max(1, min(page, MAX_PAGE))
         viewer = viewer_of(portal.user_of(request))
-        result = catalogue.search_page(
-            q, viewer=viewer, filters=chosen, offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE
-        )
+        result = view.search_page(q, viewer, chosen, (page - 1) * PAGE_SIZE, PAGE_SIZE)
 
         def url(**changes) -> str:
             params = {"q": q, **chosen, "page": page} | changes

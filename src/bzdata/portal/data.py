@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections import OrderedDict
 from functools import cached_property
 from pathlib import Path
 
@@ -19,9 +20,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bzdata import snapshot
+from bzdata.catalog.interface import Viewer
 from bzdata.catalog.store import FILE_NAME as CATALOGUE_FILE
 from bzdata.catalog.store import EmbeddedCatalogue
 
+SEARCH_CACHE = 2048  # search pages remembered per snapshot (least recently used dropped)
 ISSUE_COLUMNS = (
     "issue_id",
     "dataset",
@@ -45,6 +48,7 @@ class SnapshotView:
         self.snap = snap
         self.path = snap.path
         self._lock = threading.Lock()
+        self._searches: OrderedDict[tuple, object] = OrderedDict()
         self._con = duckdb.connect(":memory:")
         for p in snap.manifest.get("issue_periods", []):
             table = pq.read_table(self.path / "issues" / f"{p}.parquet")
@@ -114,6 +118,24 @@ class SnapshotView:
                 [department, limit, offset],
             ).fetchall()
         return int(total), [dict(zip(ISSUE_COLUMNS, r, strict=True)) for r in rows]
+
+    def search_page(self, query: str, viewer: Viewer, filters: dict, offset: int, limit: int):
+        """The catalogue's search page, remembered for this snapshot (it never changes, so a
+        repeated search is answered from memory; the viewer's visibility is part of the key)."""
+        key = (query, viewer, tuple(sorted(filters.items())), offset, limit)
+        with self._lock:
+            page = self._searches.get(key)
+            if page is not None:
+                self._searches.move_to_end(key)
+                return page
+        page = self.catalogue.search_page(
+            query, viewer=viewer, filters=filters, offset=offset, limit=limit
+        )
+        with self._lock:
+            self._searches[key] = page
+            while len(self._searches) > SEARCH_CACHE:
+                self._searches.popitem(last=False)
+        return page
 
     @cached_property
     def catalogue(self) -> EmbeddedCatalogue | None:
