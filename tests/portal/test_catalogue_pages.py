@@ -354,3 +354,23 @@ def test_published_samples_hide_personal_values(portal_city):
     # An ID number keeps only its first 6 and last 4 characters (the platform's masking rule).
     ids = pq.read_table(snap.path / "samples" / "scjgj_sczt.parquet")["legal_rep_id"].to_pylist()
     assert ids and all(re.fullmatch(r"\d{6}\*{8}[\dX*]{4}", v) for v in ids if v), ids
+
+
+def test_facet_links_lead_to_the_counts_they_show(app, portal_city):
+    client = TestClient(app)
+    page = client.get("/catalog", params={"q": "登记"})
+    rows = _sources(portal_city)
+    for facet in ("update_cycle", "provider", "open"):
+        section = re.search(rf'data-facet="{facet}">(.*?)</section>', page.text, re.S)[1]
+        links = re.findall(r'<a href="([^"]+)">[^<]+</a> <span class="count">(\d+)</span>', section)
+        assert links, facet
+        for href, count in links[:3]:
+            followed = client.get(href.replace("&amp;", "&"))
+            assert _total(followed) == int(count), (facet, href)
+    # Without a query the provider facet counts what the sources say the public may see.
+    browse = client.get("/catalog", params={"layer": "资源目录"})
+    section = re.search(r'data-facet="provider">(.*?)</section>', browse.text, re.S)[1]
+    shown = re.findall(r'provider=(\w+)">[^<]+</a> <span class="count">(\d+)</span>', section)
+    assert len(shown) >= 5
+    for code, count in shown:
+        assert int(count) == sum(r["open"] in OPEN and r["provider"] == code for r in rows), code
