@@ -14,7 +14,8 @@ words (answered from the snapshot's search memory after the first time).
 
 Baselines, next to the pages: a static file (the floor of the HTTP stack), the same FTS5 query
 run directly on the catalogue file with plain sqlite3, and a DuckDB `LIKE` scan of the entries
-table loaded into memory — each also run from `--clients` threads at once.
+table loaded into memory — each also run from `--clients` threads at once. The machine's load
+average belongs next to the figures: on a shared 2-core machine it moves them more than the code.
 """
 
 from __future__ import annotations

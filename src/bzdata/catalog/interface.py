@@ -26,7 +26,7 @@ from bzdata.catalog.model import Entry, LineageEdge, SearchHit
 
 PUBLIC_OPEN: tuple[str, ...] = ("无条件开放", "有条件开放")
 DEPARTMENT_SHARE: tuple[str, ...] = ("无条件共享", "有条件共享")
-# Facets a search page counts, in display order (facet name -> entries column).
+# Facets a search page counts, in display order (names of store.FILTERS).
 FACETS: tuple[str, ...] = ("provider", "layer", "share", "open", "security_level", "update_cycle")
 
 
