@@ -11,6 +11,10 @@ then switches one pointer (a symlink, replaced by rename) to it:
             issues/<YYYY-MM>.parquet              record-level issues, keys masked
             indicators.parquet                    the indicator library (every column it has)
             catalog.sqlite                        the embedded catalogue, when built
+            rule_results/<YYYY-MM>.parquet        the quality rule results (the dataset pages'
+                                                  pass rate by dimension and its monthly trend)
+            samples/<dataset>.parquet             a few masked rows of each dataset whose
+                                                  开放属性 is not 不予开放 (others never leave)
 
 A run that is still writing never touches `current`, so readers keep the previous snapshot until
 the switch; a killed publish leaves only a hidden staging folder that the next publish removes.
@@ -39,6 +43,8 @@ STAGING = ".staging-"
 KEEP = 3  # snapshots kept besides the current one, for readers that still hold an older one
 # Columns of the issue list that never leave the lake: the value as delivered is unmasked.
 PRIVATE_ISSUE_COLUMNS = ("delivered_value",)
+SAMPLE_ROWS = 10
+CLOSED = "不予开放"  # rows of a dataset with this 开放属性 are never published, not even masked
 
 
 class SnapshotError(RuntimeError):
@@ -140,6 +146,66 @@ def _indicators(work: Path, stage: Path, previous: Snapshot | None) -> str | Non
     return None
 
 
+def _rule_results(work: Path, stage: Path, period: str) -> tuple[list[str], list[str]]:
+    """Hard links of the periods' rule results (files the quality stage replaces by rename)."""
+    from bzdata.quality import outputs
+
+    periods = [p for p in outputs.periods(work, outputs.RULE_RESULTS) if p <= period]
+    files = []
+    for p in periods:
+        target = stage / "rule_results" / f"{p}.parquet"
+        target.parent.mkdir(exist_ok=True)
+        source = outputs.output_file(work, outputs.RULE_RESULTS, p)
+        try:
+            os.link(source, target)
+        except OSError:
+            shutil.copy2(source, target)
+        files.append(f"rule_results/{p}.parquet")
+    return periods, files
+
+
+def _samples(work: Path, stage: Path, period: str, registry) -> list[str]:
+    """A few masked rows per dataset that may be opened, from its latest period up to `period`."""
+    from bzdata.ingest.manifest import raw_parent
+    from bzdata.scorecard.masking import HIDDEN
+    from bzdata.sharing import mask
+
+    files = []
+    for ds in registry.datasets:
+        if ds.open.type == CLOSED:
+            continue
+        parent = raw_parent(work / "lake", ds.id)
+        folders = sorted(
+            f
+            for f in (parent.glob("period=*") if parent.is_dir() else ())
+            if f.name.removeprefix("period=") <= period and any(f.glob("*.parquet"))
+        )
+        if not folders:
+            continue
+        first = sorted(folders[-1].glob("*.parquet"))[0]
+        batch = next(
+            pq.ParquetFile(first).iter_batches(batch_size=SAMPLE_ROWS, columns=ds.columns), None
+        )
+        if batch is None:
+            continue
+        table = pa.Table.from_batches([batch])
+        columns = {}
+        for f in ds.fields:
+            values = [None if v is None else str(v) for v in table.column(f.column).to_pylist()]
+            if f.personal or registry.element(f.element).personal:
+                masked = [mask(v, f.element) for v in values]
+                # a personal field whose element has no mask of its own is hidden whole
+                values = [
+                    HIDDEN if m == v and v else m for m, v in zip(masked, values, strict=True)
+                ]
+            columns[f.column] = pa.array(values, pa.string())
+        target = stage / "samples" / f"{ds.id}.parquet"
+        target.parent.mkdir(exist_ok=True)
+        pq.write_table(pa.table(columns), target)
+        files.append(f"samples/{ds.id}.parquet")
+    return files
+
+
 def _sweep(base: Path, keep: set[str]) -> None:
     snapshots = base / SNAPSHOTS
     for path in snapshots.glob(f"{STAGING}*"):
@@ -182,7 +248,8 @@ def publish(work_dir: Path | str, period: str) -> Snapshot:
     for p in periods:
         files += [f"scorecard/{p}/{f}" for f in _link_tree(scorecards / p, stage / "scorecard" / p)]
 
-    masker = KeyMasker(load_registry())
+    registry = load_registry()
+    masker = KeyMasker(registry)
     (stage / "issues").mkdir()
     issue_periods = [p for p in outputs.periods(work, outputs.ISSUES) if p <= period]
     for p in issue_periods:
@@ -197,11 +264,15 @@ def publish(work_dir: Path | str, period: str) -> Snapshot:
     if catalogue.is_file():
         shutil.copy2(catalogue, stage / "catalog.sqlite")
         files.append("catalog.sqlite")
+    rule_periods, rule_files = _rule_results(work, stage, period)
+    files += rule_files
+    files += _samples(work, stage, period, registry)
 
     manifest = {
         "period": period,
         "periods": periods,
         "issue_periods": issue_periods,
+        "rule_periods": rule_periods,
         "files": sorted(files),
     }
     (stage / "manifest.json").write_text(

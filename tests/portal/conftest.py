@@ -1,5 +1,6 @@
 """A small published city once per session: synthetic deliveries of two months → ingest →
-issues from the defect ledger (the quality stage's outputs) → scorecards → snapshot publish.
+issues from the defect ledger (the quality stage's outputs) → dbt's manifest of the real project
+(`dbt parse`) → catalogue (with the city's 6,000 registered entries) → scorecards → snapshot.
 
 Issues come from the synthetic ledger (the truth of which department has which defect), not
 from the portal, so what a department sees can be checked against an independent count.
@@ -16,6 +17,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from bzdata import snapshot
+from bzdata.build import dbt
+from bzdata.catalog.build import build_catalogue
 from bzdata.ingest import Paths, ingest_dataset
 from bzdata.registry import load_registry
 from bzdata.synth import generate
@@ -58,6 +61,9 @@ def portal_city(tmp_path_factory: pytest.TempPathFactory) -> PortalCity:
         for ds in registry.datasets:
             ingest_dataset(ds.id, period, _logical(period), paths, "portal-tests")
     quality_fixture.write_quality_from_ledger(work / "synth", paths.lake)
+    parsed = dbt.invoke(["parse"], dbt.Paths(work), description="dbt parse")
+    assert parsed.returncode == 0, parsed.errors
+    build_catalogue(work)
     build_scorecard(work, PERIODS[0], png=False)
     snapshot.publish(work, PERIODS[0])
     build_scorecard(work, PERIODS[1], png=False)
@@ -91,7 +97,7 @@ def served(portal_city: PortalCity):
     from bzdata.portal.app import create_app
 
     store = acc.Accounts(portal_city.work)
-    for user, dept in (("gaj_web", "gaj"), ("wjw_web", "wjw")):
+    for user, dept in (("gaj_web", "gaj"), ("wjw_web", "wjw"), ("dsj_web", "dsj")):
         with contextlib.suppress(acc.AccountError):
             store.add(user, dept, PASSWORD)
     port = _free_port()

@@ -1,5 +1,5 @@
 """The portal keeps answering from the previous snapshot while a new period is published, and
-shows the new period after the switch."""
+shows the new period after the switch (the 晾晒台 and the catalogue search alike)."""
 
 from __future__ import annotations
 
@@ -18,14 +18,15 @@ def test_requests_during_publish_succeed_then_new_period_shows(portal_city, serv
     seen: list[tuple[int, str]] = []
     stop = threading.Event()
 
-    def hammer() -> None:
+    def hammer(path: str) -> None:
         with httpx.Client(base_url=served.url, timeout=10) as client:
             while not stop.is_set():
-                r = client.get("/scorecard")
+                r = client.get(path)
                 label = "new" if "2023年2月" in r.text.split("<footer>")[-1] else "old"
                 seen.append((r.status_code, label))
 
-    workers = [threading.Thread(target=hammer) for _ in range(3)]
+    paths = ("/scorecard", "/catalog?q=%E4%BA%BA%E5%8F%A3", "/catalog/entry/tjj_zyjjzb")
+    workers = [threading.Thread(target=hammer, args=(path,)) for path in paths]
     for w in workers:
         w.start()
     deadline = time.monotonic() + 30

@@ -174,6 +174,20 @@ def highlight(text: str, query: str, width: int = 60) -> str:
     if not text:
         return ""
     needles = _needles(query)
+    parts = (query or "").strip().lower().split()
+    if parts and _ASCII.match(" ".join(parts)):
+        # A pinyin or initials query marks the words it reads as (rk -> 人口, renkou -> 人口).
+        needles = tuple(
+            sorted(
+                {
+                    w
+                    for w in words(text)
+                    if _CJK.search(w) and any(r.startswith(q) for q in parts for r in pinyin_of(w))
+                },
+                key=len,
+                reverse=True,
+            )
+        )
     needles = [n for n in needles if n and n in text] or [
         c for c in query if _CJK.match(c) and c in text
     ]

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 
 from bzdata.catalog import search as tok
+from bzdata.catalog.interface import DEPARTMENT_SHARE, FACETS, PUBLIC_OPEN, SearchPage, Viewer
 from bzdata.catalog.model import Entry, LineageEdge, SearchHit
 from bzdata.ingest.publish import fsync_path
 
@@ -31,6 +32,8 @@ FILTERS: dict[str, str] = {
     "security_level": "security_level",
     "update_cycle": "update_cycle",
 }
+# Columns of the matched set `m` a search filters, counts and orders on.
+_MATCHED_COLUMNS = tuple(dict.fromkeys(("id", "kind", *FILTERS.values(), "delivered")))
 # bm25 column weights: name, name characters, pinyin, fields, abstract.
 WEIGHTS = (10.0, 4.0, 6.0, 2.0, 1.0)
 # Libraries users come for rank above the intermediate tables built on the way to them.
@@ -151,8 +154,11 @@ class EmbeddedCatalogue:
         for (doc,) in self._db().execute("select doc from entries order by id"):
             yield Entry.from_dict(json.loads(doc))
 
-    def entry(self, entry_id: str) -> Entry | None:
-        row = self._db().execute("select doc from entries where id = ?", (entry_id,)).fetchone()
+    def entry(self, entry_id: str, viewer: Viewer | None = None) -> Entry | None:
+        """One entry; with a viewer, None also when the viewer may not see it."""
+        clause, params = visibility(viewer or Viewer.everyone())
+        sql = f"select e.doc from entries e where e.id = ? and {clause}"
+        row = self._db().execute(sql, (entry_id, *params)).fetchone()
         return Entry.from_dict(json.loads(row[0])) if row else None
 
     def lineage(self, entry_id: str) -> list[LineageEdge]:
@@ -165,32 +171,74 @@ class EmbeddedCatalogue:
         return [LineageEdge(*row) for row in rows]
 
     def search(
-        self, query: str, *, filters: Mapping[str, str] | None = None, limit: int = 20
+        self,
+        query: str,
+        *,
+        filters: Mapping[str, str] | None = None,
+        limit: int = 20,
+        viewer: Viewer | None = None,
     ) -> list[SearchHit]:
-        expr, _ = tok.match_expression(query)
-        where, params = self._filters(filters)
-        con = self._db()
-        if expr is None:
-            if not where:
-                return []
-            sql = (
-                "select e.doc, 0.0 from entries e where "
-                + " and ".join(where)
-                + " order by e.id limit ?"
+        """Ranked hits (no paging, no facets). Without a viewer every entry is searched: for
+        trusted callers only (the CLI, demand matching); the portal passes its viewer."""
+        if not (query or "").strip() and not any((filters or {}).values()):
+            return []
+        page = self.search_page(
+            query,
+            viewer=viewer or Viewer.everyone(),
+            filters=filters,
+            limit=limit,
+            facets=False,
+        )
+        return list(page.hits)
+
+    def search_page(
+        self,
+        query: str,
+        *,
+        viewer: Viewer,
+        filters: Mapping[str, str] | None = None,
+        offset: int = 0,
+        limit: int = 20,
+        facets: bool = True,
+    ) -> SearchPage:
+        """One page of hits the viewer may see, their total and facet counts, all in SQL.
+
+        An empty query browses: every visible entry, delivered ones and libraries first.
+        Facet counts for one facet apply the filters of every other facet (so a chosen value's
+        alternatives keep their counts); the total applies them all.
+        """
+        offset, limit = max(0, int(offset)), max(0, int(limit))
+        conditions = self._filters(filters)
+        matched, params = self._matched(query, viewer)
+        if matched is None:
+            return SearchPage(query, 0, offset, limit, ())
+        where = " and ".join(c for c, _ in conditions.values()) or "1"
+        where_params = [v for _, v in conditions.values()]
+        # One statement, so the match and its bm25 are computed once for hits, total and facets.
+        hits_sql = (
+            "select 'hit', e.doc, h.score, h.pos from (select m.rid, m.score, row_number() over "
+            "(order by m.score desc, m.delivered desc, m.boost desc, m.id) as pos from m "
+            f"where {where} order by pos limit ? offset ?) h join entries e on e.rowid = h.rid"
+        )
+        counts_sql, counts_params = self._counts(conditions, facets)
+        try:
+            result = self._db().execute(
+                f"{matched} {hits_sql} union all {counts_sql}",
+                (*params, *where_params, limit, offset, *counts_params),
             )
-            rows = con.execute(sql, (*params, limit)).fetchall()
-        else:
-            weights = ", ".join(str(w) for w in WEIGHTS)
-            sql = (
-                f"select e.doc, -bm25(fts, {weights}) * {_BOOST_SQL} as score "
-                "from fts join entries e on e.rowid = fts.rowid where fts match ?"
-                + "".join(f" and {w}" for w in where)
-                + " order by score desc, e.delivered desc, e.id limit ?"
-            )
-            try:
-                rows = con.execute(sql, (expr, *params, limit)).fetchall()
-            except sqlite3.OperationalError:
-                rows = []
+            total, counts, rows = 0, {name: [] for name in FACETS} if facets else {}, []
+            for label, value, score, n in result:
+                if label == "hit":
+                    rows.append((n, value, score))
+                elif label == "":
+                    total = int(n)
+                else:
+                    counts[label].append((str(value), int(n)))
+        except sqlite3.OperationalError:
+            return SearchPage(query, 0, offset, limit, ())  # a MATCH text FTS5 cannot parse
+        for items in counts.values():
+            items.sort(key=lambda kv: (-kv[1], kv[0]))
+        rows = [(doc, score) for _, doc, score in sorted(rows)]
         hits = []
         for doc, score in rows:
             entry = Entry.from_dict(json.loads(doc))
@@ -205,7 +253,17 @@ class EmbeddedCatalogue:
                     name_highlighted=tok.highlight(entry.name, query, width=200),
                 )
             )
-        return hits
+        return SearchPage(query, total, offset, limit, tuple(hits), counts)
+
+    def visible(self, entry_ids: Iterable[str], viewer: Viewer) -> dict[str, tuple[str, str]]:
+        """id -> (name, layer) of those of `entry_ids` the viewer may see."""
+        clause, params = visibility(viewer)
+        rows = self._db().execute(
+            "select e.id, e.name, e.layer from entries e "
+            f"where e.id in (select value from json_each(?)) and {clause}",
+            (json.dumps(list(entry_ids)), *params),
+        )
+        return {row[0]: (row[1], row[2]) for row in rows}
 
     def count(self) -> int:
         return int(self._db().execute("select count(*) from entries").fetchone()[0])
@@ -226,20 +284,82 @@ class EmbeddedCatalogue:
             self._con = sqlite3.connect(
                 f"file:{self.path}?mode=ro", uri=True, check_same_thread=False
             )
+            # Read-only and immutable once published: map it, so joins read pages, not syscalls.
+            self._con.execute("pragma mmap_size = 268435456")
+            self._con.execute("pragma cache_size = -65536")
         return self._con
 
     @staticmethod
-    def _filters(filters: Mapping[str, str] | None) -> tuple[list[str], list[str]]:
-        where, params = [], []
+    def _filters(filters: Mapping[str, str] | None) -> dict[str, tuple[str, str]]:
+        """column -> (condition on the matched set m, bound value); names from FILTERS only."""
+        out: dict[str, tuple[str, str]] = {}
         for key, value in (filters or {}).items():
             if value in (None, ""):
                 continue
             column = FILTERS.get(key)
             if column is None:
                 raise ValueError(f"未知的筛选条件 {key}：可用 {'、'.join(FILTERS)}")
-            where.append(f"e.{column} = ?")
-            params.append(str(value))
-        return where, params
+            out[column] = (f"m.{column} = ?", str(value))
+        return out
+
+    @staticmethod
+    def _matched(query: str, viewer: Viewer) -> tuple[str | None, list]:
+        """The `with m as (...)` clause: entries matching the query that the viewer may see."""
+        clause, params = visibility(viewer)
+        columns = ", ".join(f"e.{c}" for c in _MATCHED_COLUMNS)
+        if not (query or "").strip():
+            return (
+                f"with m as materialized (select e.rowid as rid, {columns}, 0.0 as score, "
+                f"{_BOOST_SQL} as boost from entries e where {clause})",
+                params,
+            )
+        expr, _ = tok.match_expression(query)
+        if expr is None:
+            return None, []
+        weights = ", ".join(str(w) for w in WEIGHTS)
+        return (
+            f"with m as materialized (select e.rowid as rid, {columns}, "
+            f"-bm25(fts, {weights}) * {_BOOST_SQL} as score, {_BOOST_SQL} as boost "
+            f"from fts join entries e on e.rowid = fts.rowid where fts match ? and {clause})",
+            [expr, *params],
+        )
+
+    @staticmethod
+    def _counts(conditions: dict[str, tuple[str, str]], facets: bool) -> tuple[str, list[str]]:
+        """The total's and the facets' branches of the search statement, and their values."""
+        parts, values = [], []
+
+        def branch(label: str, column: str | None) -> None:
+            others = [(c, v) for col, (c, v) in conditions.items() if col != column]
+            where = " and ".join(c for c, _ in others) or "1"
+            if column:
+                parts.append(
+                    f"select '{label}', m.{column}, 0, count(*) from m where {where} "
+                    f"and m.{column} is not null group by m.{column}"
+                )
+            else:
+                parts.append(f"select '', '', 0, count(*) from m where {where}")
+            values.extend(v for _, v in others)
+
+        branch("", None)
+        if facets:
+            for name in FACETS:
+                branch(name, FILTERS[name])
+        return " union all ".join(parts), values
+
+
+def visibility(viewer: Viewer) -> tuple[str, list[str]]:
+    """The SQL condition on entries `e` for what `viewer` may see (see interface.py)."""
+    if viewer.admin:
+        return "1", []
+    opened = ", ".join("?" for _ in PUBLIC_OPEN)
+    if viewer.department is None:
+        return f"e.open in ({opened})", list(PUBLIC_OPEN)
+    shared = ", ".join("?" for _ in DEPARTMENT_SHARE)
+    return (
+        f"(e.open in ({opened}) or e.share in ({shared}) or e.provider = ?)",
+        [*PUBLIC_OPEN, *DEPARTMENT_SHARE, viewer.department],
+    )
 
 
 def load_catalogue(folder: Path | str) -> EmbeddedCatalogue:

@@ -2,8 +2,10 @@
 
     create_app(work_dir) -> FastAPI        bzdata serve runs it with uvicorn
 
-Public: 数据晾晒台 (ranking, department pages, report downloads) and 指标库. Department accounts:
-their own record-level issue list (keys masked) and its XLSX export. Every form carries a CSRF
+Public: 目录 (search and dataset pages, as the visibility rule allows), 需求清单, 数据晾晒台
+(ranking, department pages, report downloads) and 指标库. Department accounts: their own
+record-level issue list (keys masked) and its XLSX export, more of the catalogue, and answers to
+the demands addressed to them (bzdata.portal.catalogue). Every form carries a CSRF
 token; every response carries the security headers; requests are size- and rate-limited.
 """
 
@@ -16,6 +18,7 @@ import threading
 import time
 from collections import defaultdict, deque
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import quote
 
 from fastapi import FastAPI, Form, Request
@@ -264,6 +267,24 @@ def create_app(work_dir: Path | str, *, rate_limit: int = 50, clock=time.time) -
             },
         )
 
+    from bzdata.portal.catalogue import add_routes
+
+    add_routes(
+        app,
+        SimpleNamespace(
+            render=render,
+            published=published,
+            user_of=user_of,
+            csrf_checked=csrf_checked,
+            no_snapshot=no_snapshot,
+            refused=lambda request: render(
+                request, "message.html", 403, title="请求无效", text="表单已失效，请重新打开页面。"
+            ),
+            templates=templates,
+            work=work,
+            clock=clock,
+        ),
+    )
     return app
 
 

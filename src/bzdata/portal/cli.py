@@ -20,7 +20,7 @@ def _work(args: argparse.Namespace) -> Path:
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     serve = subparsers.add_parser(
         "serve",
-        help="启动门户网站（数据晾晒台、指标库、部门问题清单）",
+        help="启动门户网站（目录、需求清单、数据晾晒台、指标库、部门问题清单）",
         description="启动门户网站，读取工作目录中已发布的快照（published/current），从不读取运行中的仓库。",
     )
     serve.add_argument("--work", metavar="DIR", help="工作目录（默认 ./work 或 BZDATA_WORK）")

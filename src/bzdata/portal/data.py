@@ -2,7 +2,8 @@
 
 Parquet files of the snapshot are read into Arrow and registered with an in-memory DuckDB
 connection whose external access is then switched off and configuration locked, so no query
-text can reach a file (read_text, read_csv) or change a setting.
+text can reach a file (read_text, read_csv) or change a setting. The snapshot's catalogue
+(catalog.sqlite) is opened read-only through the embedded catalogue.
 """
 
 from __future__ import annotations
@@ -10,14 +11,20 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections import OrderedDict
 from functools import cached_property
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bzdata import snapshot
+from bzdata.catalog.interface import Viewer
+from bzdata.catalog.store import FILE_NAME as CATALOGUE_FILE
+from bzdata.catalog.store import EmbeddedCatalogue
 
+SEARCH_CACHE = 2048  # search pages remembered per snapshot (least recently used dropped)
 ISSUE_COLUMNS = (
     "issue_id",
     "dataset",
@@ -41,12 +48,20 @@ class SnapshotView:
         self.snap = snap
         self.path = snap.path
         self._lock = threading.Lock()
+        self._searches: OrderedDict[tuple, object] = OrderedDict()
         self._con = duckdb.connect(":memory:")
         for p in snap.manifest.get("issue_periods", []):
             table = pq.read_table(self.path / "issues" / f"{p}.parquet")
             self._con.register(f"issues_{p.replace('-', '_')}", table)
         ind = self.path / "indicators.parquet"
         self.indicator_rows: list[dict] = pq.read_table(ind).to_pylist() if ind.is_file() else []
+        rules = [
+            pq.read_table(self.path / "rule_results" / f"{p}.parquet")
+            for p in snap.manifest.get("rule_periods", [])
+        ]
+        self._has_rules = bool(rules)
+        if rules:
+            self._con.register("rule_results", pa.concat_tables(rules, promote_options="default"))
         self._con.execute("set enable_external_access = false")
         self._con.execute("set lock_configuration = true")
 
@@ -103,6 +118,59 @@ class SnapshotView:
                 [department, limit, offset],
             ).fetchall()
         return int(total), [dict(zip(ISSUE_COLUMNS, r, strict=True)) for r in rows]
+
+    def search_page(self, query: str, viewer: Viewer, filters: dict, offset: int, limit: int):
+        """The catalogue's search page, remembered for this snapshot (it never changes, so a
+        repeated search is answered from memory; the viewer's visibility is part of the key)."""
+        key = (query, viewer, tuple(sorted(filters.items())), offset, limit)
+        with self._lock:
+            page = self._searches.get(key)
+            if page is not None:
+                self._searches.move_to_end(key)
+                return page
+        page = self.catalogue.search_page(
+            query, viewer=viewer, filters=filters, offset=offset, limit=limit
+        )
+        with self._lock:
+            self._searches[key] = page
+            while len(self._searches) > SEARCH_CACHE:
+                self._searches.popitem(last=False)
+        return page
+
+    @cached_property
+    def catalogue(self) -> EmbeddedCatalogue | None:
+        """The snapshot's catalogue (read-only), or None when the period published none."""
+        path = self.path / CATALOGUE_FILE
+        return EmbeddedCatalogue(path) if path.is_file() else None
+
+    def quality_trend(self, dataset: str) -> list[dict]:
+        """Pass rate per period and GB/T 36344 dimension of a dataset, from the published rule
+        results: 1 − failing / checked elements over the rules that ran without error."""
+        if not self._has_rules:
+            return []
+        with self._lock:
+            rows = self._con.execute(
+                "select period, dimension, sum(element_count), sum(unexpected_count), count(*), "
+                "count(*) filter (where unexpected_count > 0) from rule_results "
+                "where dataset = ? and coalesce(error, '') = '' group by all order by all",
+                [dataset],
+            ).fetchall()
+        return [
+            {
+                "period": period,
+                "dimension": dimension,
+                "rate": (1 - bad / n) if n else 1.0,
+                "rules": rules,
+                "failed_rules": failed,
+            }
+            for period, dimension, n, bad, rules, failed in rows
+        ]
+
+    def sample(self, dataset: str) -> list[dict] | None:
+        """The masked sample rows published for a dataset (None: none published)."""
+        if f"samples/{dataset}.parquet" not in self.snap.manifest.get("files", []):
+            return None  # only names the manifest lists ever become a path
+        return pq.read_table(self.path / "samples" / f"{dataset}.parquet").to_pylist()
 
     def setting(self, name: str) -> str:
         with self._lock:
