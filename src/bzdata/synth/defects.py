@@ -222,9 +222,11 @@ class Injector:
         person_ids: np.ndarray,
         entity_usccs: np.ndarray,
         entity_established: np.ndarray,
+        entity_reps: np.ndarray | None = None,
     ) -> None:
         """What the authorities hold at the end of `period`: every person's GB 11643 number and
-        every entity's code with its 成立日期 (the references of subject-level defects)."""
+        every entity's code with its 成立日期 (the references of subject-level defects) and its
+        legal representative now (what a corrected re-delivery copies)."""
         self.period = period
         self.year = int(period[:4])
         ids = np.asarray(person_ids).astype("S18")
@@ -233,6 +235,8 @@ class Injector:
         order = np.argsort(codes, kind="stable")
         self._entities = codes[order]
         self._established = np.asarray(entity_established, dtype="datetime64[D]")[order]
+        reps = np.asarray(entity_reps if entity_reps is not None else [None] * len(codes))
+        self._reps = reps.astype(object)[order]
 
     def _known(self, value: str, fmt: str) -> bool:
         table = self._persons if fmt == "ric" else self._entities
@@ -240,14 +244,32 @@ class Injector:
         i = int(np.searchsorted(table, key))
         return i < len(table) and table[i] == key
 
-    def _established_of(self, code: str | None) -> np.datetime64 | None:
+    def _entity_index(self, code) -> int | None:
         if not code:
             return None
-        key = code.encode()
+        key = str(code).encode()
         i = int(np.searchsorted(self._entities, key))
-        if i < len(self._entities) and self._entities[i] == key:
-            return self._established[i]
-        return None
+        return i if i < len(self._entities) and self._entities[i] == key else None
+
+    def _established_of(self, code: str | None) -> np.datetime64 | None:
+        i = self._entity_index(code)
+        return None if i is None else self._established[i]
+
+    def _redelivered(self, ds, row: dict) -> dict:
+        """A corrected record re-delivered now: the copy of the legal representative is the
+        registry's current one (it may have changed since the record was first delivered)."""
+        code = self._subject_column(ds, ("uscc",))
+        reps = [f.column for f in ds.fields if f.element == "legal_rep_name"]
+        if (
+            code is None
+            or not reps
+            or self.registry.element("legal_rep_name").authority == (ds.provider)
+        ):
+            return row
+        i = self._entity_index(row[code])
+        if i is None or self._reps[i] is None:
+            return row
+        return {**row, **{c: self._reps[i] for c in reps if row[c] is not None}}
 
     # ------------------------------------------------------------ record level
     def apply(
@@ -303,7 +325,7 @@ class Injector:
                 if snapshot:
                     busy[row] = True  # a record just fixed is delivered clean this month
                 elif d.clean_row is not None:
-                    extra_rows.append(d.clean_row)  # corrected re-delivery
+                    extra_rows.append(self._redelivered(ds, d.clean_row))  # corrected re-delivery
                 continue
             outcomes.append(self._outcome(ds, period, key, d, "open"))
             if snapshot:
@@ -350,7 +372,7 @@ class Injector:
                 bad = self._corrupt(
                     kind, ds, column, clean_value, alts.get(column), row, rng, ref_end, cols
                 )
-                if bad is None:
+                if bad is None or self._breaks_dependents(ds, column, bad, cols, row):
                     continue
                 busy[row] = True
                 d = Defect(
@@ -591,6 +613,22 @@ class Injector:
             when = _parse(d.delivered)
             return when is not None and when > ref_end
         return True
+
+    def _breaks_dependents(self, ds, column, bad, cols, row) -> bool:
+        """Whether a wrong date would also put another date of the record before it (an expiry
+        before the issue date): one defect must not make a second, undeclared one."""
+        if column is None:
+            return False
+        element = ds.field(column).element
+        when = _parse(bad)
+        if when is None:
+            return False
+        for f in ds.fields:
+            if element in self.registry.element(f.element).after:
+                other = _parse(cols[f.column][row])
+                if other is not None and other < when:
+                    return True
+        return False
 
     def _after_reference(self, ds, el, cols, row) -> np.datetime64 | None:
         """The latest date of the subject that an `after:` element must not precede."""
@@ -937,7 +975,7 @@ def _never_existed() -> tuple[str, ...]:
         f"{stem}{i:02d}"
         for stem in _REGION_STEMS
         for i in range(1, 100)
-        if region.is_valid_code(f"{stem}{i:02d}") and not gbt2260.ever_existed(f"{stem}{i:02d}")
+        if stem[:2] in region.PROVINCES and not gbt2260.ever_existed(f"{stem}{i:02d}")
     )
 
 
