@@ -5,6 +5,13 @@ department delivers plus a ledger row for every defective value in it. Defects p
 snapshot datasets until the department fixes them (a configurable share each month); a fixed
 defect may come back (reopened). In increment datasets a fix is a corrected re-delivery of the
 record. Every kind names its GB/T 36344 dimension.
+
+Besides the syntax of a value (check digits, code lists, ranges) kinds break what the registry
+states about its data elements: an event after the delivery period or before its subject
+existed, a birth date or sex contradicting the record's own GB 11643 number, a code that is not
+(or never was) in GB/T 2260, a placeholder typed for "no value", a copy record of a subject the
+authority never registered, a death recorded by its authority that a dependent dataset ignores.
+One record carries at most one defect, and no defect makes a second value wrong.
 """
 
 from __future__ import annotations
