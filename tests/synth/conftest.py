@@ -144,7 +144,8 @@ class Judge:
                 for f in ds.fields:
                     if f.element == other:
                         when = parse_date(table[f.column][i])
-                        if when is not None:
+                        # A placeholder date is no date: nothing to compare with.
+                        if when is not None and when not in self.placeholder_dates:
                             refs.append(when)
         return max(refs) if refs else None
 

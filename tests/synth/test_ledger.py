@@ -17,8 +17,9 @@ import pyarrow.parquet as pq
 import pytest
 from pypinyin import lazy_pinyin
 
-from bzdata.ids import phone, region, ric, text, uscc
+from bzdata.ids import gbt2260, phone, region, ric, text, uscc
 from bzdata.registry import load_registry
+from bzdata.registry.placeholders import load_placeholders
 from bzdata.synth import generate, writers
 
 SEED = 4242
@@ -415,3 +416,124 @@ def test_every_frontdb_change_is_visible_to_a_watermark_pull(city, registry):
             assert all(r[wm] >= f"{period}-01" for r in new_rows), ds.id
             # Nothing is stamped after the month it was delivered in.
             assert max(r[wm] for r in now) < f"2023-{month + 1:02d}-01", ds.id
+
+
+# ---------------------------------------------------------------- the kinds the registry implies
+NEW_KINDS = {
+    "future_event": "准确性",
+    "before_subject": "准确性",
+    "id_birth_mismatch": "一致性",
+    "id_gender_mismatch": "一致性",
+    "unknown_region": "规范性",
+    "id_unknown_region": "规范性",
+    "uscc_unknown_region": "规范性",
+    "placeholder": "完整性",
+    "unknown_subject": "一致性",
+    "death_not_propagated": "一致性",
+}
+
+
+def _all_entries(city: Path) -> list[dict]:
+    return [e for month in range(MONTHS) for e in _ledger(city, f"2023-{month + 1:02d}")]
+
+
+def test_each_new_kind_is_injected_often_in_authorities_and_copies(city, registry):
+    entries = [e for e in _all_entries(city) if e["defect_kind"] in NEW_KINDS]
+    by_kind = Counter(e["defect_kind"] for e in entries)
+    for kind, dimension in NEW_KINDS.items():
+        assert by_kind[kind] >= 30, (kind, by_kind)
+        assert {e["dimension"] for e in entries if e["defect_kind"] == kind} == {dimension}
+    datasets = {k: {e["dataset"] for e in entries if e["defect_kind"] == k} for k in NEW_KINDS}
+    assert datasets["id_birth_mismatch"] == {"gaj_hjrk"}  # the authority of birth_date
+    assert "gaj_hjrk" in datasets["id_gender_mismatch"]
+    assert datasets["id_gender_mismatch"] & {"wjw_csyxzm", "wjw_swyxzm"}  # and copies
+    assert {"gaj_hjrk", "rsj_shbx"} <= datasets["death_not_propagated"]
+    for kind in NEW_KINDS.keys() - {
+        "id_birth_mismatch",
+        "id_gender_mismatch",
+        "death_not_propagated",
+    }:
+        assert len(datasets[kind]) >= 4, (kind, datasets[kind])
+    # Every delivery format carries the new kinds.
+    formats = Counter(registry.dataset(e["dataset"]).delivery.format or "frontdb" for e in entries)
+    assert all(formats[f] >= 10 for f in ("csv", "xlsx", "jsonl", "frontdb")), formats
+    # Authorities and copies both.
+    for kind in ("placeholder", "unknown_region", "id_unknown_region", "uscc_unknown_region"):
+        sides = {
+            registry.element(e["element"]).authority == e["department"]
+            for e in entries
+            if e["defect_kind"] == kind
+        }
+        assert sides == {True, False}, kind
+
+
+def test_placeholders_are_registry_spellings_and_never_a_valid_code(city, registry):
+    spellings = load_placeholders()
+    seen = set()
+    for e in _all_entries(city):
+        if e["defect_kind"] != "placeholder":
+            continue
+        element = registry.element(e["element"])
+        value = e["delivered_value"]
+        seen.add(value)
+        assert e["true_value"] not in (None, "")
+        if element.type == "date":
+            assert _parse_date(value) in spellings.dates, value
+        else:
+            assert text.to_halfwidth(value).strip().casefold() in spellings.text, value
+            if element.code_list:
+                assert value not in registry.code_list(element.code_list).values
+    # Written the way departments write them: full-width, padded, in either case.
+    assert any(text.has_fullwidth(v) for v in seen)
+    assert any(v != v.strip() for v in seen)
+    assert len(seen) >= 10
+
+
+def test_unknown_subjects_are_valid_identifiers_no_authority_holds(city, registry):
+    entries = [e for e in _all_entries(city) if e["defect_kind"] == "unknown_subject"]
+    assert entries
+    for e in entries:
+        period, ds = e["period"], registry.dataset(e["dataset"])
+        element = registry.element(e["element"])
+        value = e["delivered_value"]
+        assert e["true_value"] is None
+        assert element.id in ("citizen_id", "uscc") and element.authority != ds.provider
+        check = ric.validate(value) if element.id == "citizen_id" else uscc.validate(value)
+        assert check.ok, (value, check)
+        code = value[:6] if element.id == "citizen_id" else value[2:8]
+        assert gbt2260.ever_existed(code)
+        authority = registry.dataset("gaj_hjrk" if element.id == "citizen_id" else "scjgj_sczt")
+        held = writers.read_back(_delivered_path(city, authority, period), authority)
+        assert value not in set(held.column(authority.record_key[0]).to_pylist())
+        # A record of its own: its key is delivered once.
+        table = writers.read_back(_delivered_path(city, ds, period), ds).to_pydict()
+        keys = Counter(
+            "|".join(str(table[c][i]) for c in ds.record_key)
+            for i in range(len(table[ds.columns[0]]))
+        )
+        assert keys[e["record_key"]] == 1, e
+
+
+def test_deaths_not_propagated_were_recorded_by_the_authority(city, registry):
+    deaths_ds = registry.dataset("wjw_swyxzm")
+    recorded: dict[str, str] = {}
+    checked = 0
+    for month in range(MONTHS):
+        period = f"2023-{month + 1:02d}"
+        path = _delivered_path(city, deaths_ds, period)
+        if path is not None:
+            for row in writers.read_back(path, deaths_ds).to_pylist():
+                recorded.setdefault(row["citizen_id"], period)
+        for e in _ledger(city, period):
+            if e["defect_kind"] != "death_not_propagated":
+                continue
+            ds = registry.dataset(e["dataset"])
+            person = e["record_key"].split("|")[0]
+            assert recorded.get(person, "9999") <= period, e
+            if ds.active.present:
+                assert e["field"] == "citizen_id" and e["delivered_value"] == person
+            else:
+                assert e["field"] == ds.active.column
+                assert e["delivered_value"] in ds.active.values
+            checked += 1
+    assert checked >= 30

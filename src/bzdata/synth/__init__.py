@@ -96,6 +96,7 @@ def generate(
                 world.persons["citizen_id"],
                 world.entities["uscc"],
                 world.entities["established"],
+                world.persons["name"][world.entities["legal_rep"]],
             )
             ledger: list[dict] = []
             outcomes: list[dict] = []

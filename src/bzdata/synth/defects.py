@@ -5,6 +5,13 @@ department delivers plus a ledger row for every defective value in it. Defects p
 snapshot datasets until the department fixes them (a configurable share each month); a fixed
 defect may come back (reopened). In increment datasets a fix is a corrected re-delivery of the
 record. Every kind names its GB/T 36344 dimension.
+
+Besides the syntax of a value (check digits, code lists, ranges) kinds break what the registry
+states about its data elements: an event after the delivery period or before its subject
+existed, a birth date or sex contradicting the record's own GB 11643 number, a code that is not
+(or never was) in GB/T 2260, a placeholder typed for "no value", a copy record of a subject the
+authority never registered, a death recorded by its authority that a dependent dataset ignores.
+One record carries at most one defect, and no defect makes a second value wrong.
 """
 
 from __future__ import annotations
@@ -222,9 +229,11 @@ class Injector:
         person_ids: np.ndarray,
         entity_usccs: np.ndarray,
         entity_established: np.ndarray,
+        entity_reps: np.ndarray | None = None,
     ) -> None:
         """What the authorities hold at the end of `period`: every person's GB 11643 number and
-        every entity's code with its 成立日期 (the references of subject-level defects)."""
+        every entity's code with its 成立日期 (the references of subject-level defects) and its
+        legal representative now (what a corrected re-delivery copies)."""
         self.period = period
         self.year = int(period[:4])
         ids = np.asarray(person_ids).astype("S18")
@@ -233,6 +242,8 @@ class Injector:
         order = np.argsort(codes, kind="stable")
         self._entities = codes[order]
         self._established = np.asarray(entity_established, dtype="datetime64[D]")[order]
+        reps = np.asarray(entity_reps if entity_reps is not None else [None] * len(codes))
+        self._reps = reps.astype(object)[order]
 
     def _known(self, value: str, fmt: str) -> bool:
         table = self._persons if fmt == "ric" else self._entities
@@ -240,14 +251,32 @@ class Injector:
         i = int(np.searchsorted(table, key))
         return i < len(table) and table[i] == key
 
-    def _established_of(self, code: str | None) -> np.datetime64 | None:
+    def _entity_index(self, code) -> int | None:
         if not code:
             return None
-        key = code.encode()
+        key = str(code).encode()
         i = int(np.searchsorted(self._entities, key))
-        if i < len(self._entities) and self._entities[i] == key:
-            return self._established[i]
-        return None
+        return i if i < len(self._entities) and self._entities[i] == key else None
+
+    def _established_of(self, code: str | None) -> np.datetime64 | None:
+        i = self._entity_index(code)
+        return None if i is None else self._established[i]
+
+    def _redelivered(self, ds, row: dict) -> dict:
+        """A corrected record re-delivered now: the copy of the legal representative is the
+        registry's current one (it may have changed since the record was first delivered)."""
+        code = self._subject_column(ds, ("uscc",))
+        reps = [f.column for f in ds.fields if f.element == "legal_rep_name"]
+        if (
+            code is None
+            or not reps
+            or self.registry.element("legal_rep_name").authority == (ds.provider)
+        ):
+            return row
+        i = self._entity_index(row[code])
+        if i is None or self._reps[i] is None:
+            return row
+        return {**row, **{c: self._reps[i] for c in reps if row[c] is not None}}
 
     # ------------------------------------------------------------ record level
     def apply(
@@ -303,7 +332,7 @@ class Injector:
                 if snapshot:
                     busy[row] = True  # a record just fixed is delivered clean this month
                 elif d.clean_row is not None:
-                    extra_rows.append(d.clean_row)  # corrected re-delivery
+                    extra_rows.append(self._redelivered(ds, d.clean_row))  # corrected re-delivery
                 continue
             outcomes.append(self._outcome(ds, period, key, d, "open"))
             if snapshot:
@@ -350,7 +379,7 @@ class Injector:
                 bad = self._corrupt(
                     kind, ds, column, clean_value, alts.get(column), row, rng, ref_end, cols
                 )
-                if bad is None:
+                if bad is None or self._breaks_dependents(ds, column, bad, cols, row):
                     continue
                 busy[row] = True
                 d = Defect(
@@ -364,8 +393,8 @@ class Injector:
                 )
                 open_[(keys[row], column)] = d
                 present.append((row, d, "new"))
-        taken = set(keys) | {k for k, _ in open_}
-        for key, d in self._unknown_subjects(ds, clean_cols, n, keys, taken, rng, period):
+        taken = _Taken(row_of, {k for k, _ in open_})
+        for key, d in self._unknown_subjects(ds, clean_cols, n, taken, rng, period):
             open_[(key, d.column)] = d
             extras.append((key, d, "new"))
         for key, d in self._kept_after_death(ds, row_of, rng, period):
@@ -485,10 +514,22 @@ class Injector:
         return ended & ~np.isin(cols[active.column].astype(str), np.array(active.values))
 
     def _remember(self, ds, clean, delivered, n, period) -> None:
-        if ds.active is not None:
-            self.last_clean[ds.id] = clean
+        subject = self._subject_column(ds, ("citizen_id",))
+        active = ds.active
+        keeps_ended = (
+            active is not None
+            and active.column is not None
+            and n
+            and not np.isin(clean[active.column].astype(str), np.array(active.values)).all()
+        )
+        if active is not None and subject is not None and not keeps_ended:
+            # Records of people aged 50 or more, where nearly all deaths are: a copy holder
+            # that drops the dead may keep one of them next month (a city keeps this small).
+            ids = np.frombuffer(clean[subject].astype("S18").tobytes(), dtype=np.uint8)
+            year = (ids.reshape(-1, 18)[:, 6:10].astype(np.int64) - 48) @ [1000, 100, 10, 1]
+            old = np.flatnonzero(year <= self.year - 50)
+            self.last_clean[ds.id] = {c: v[old] for c, v in clean.items()}
         if self.records_endings(ds):
-            subject = self._subject_column(ds, ("citizen_id",))
             for i in range(n):
                 if all(delivered[c][i] == clean[c][i] for c in clean):
                     self.ended.setdefault(str(clean[subject][i]), period)
@@ -521,7 +562,7 @@ class Injector:
             out.append((key, d))
         return out
 
-    def _unknown_subjects(self, ds, clean, n, keys, taken, rng, period):
+    def _unknown_subjects(self, ds, clean, n, taken, rng, period):
         """Copy records of subjects the authority never registered: a real record of the
         dataset with a fabricated, fully valid identifier (and a key of its own)."""
         subject = self._subject_column(ds)
@@ -591,6 +632,22 @@ class Injector:
             when = _parse(d.delivered)
             return when is not None and when > ref_end
         return True
+
+    def _breaks_dependents(self, ds, column, bad, cols, row) -> bool:
+        """Whether a wrong date would also put another date of the record before it (an expiry
+        before the issue date): one defect must not make a second, undeclared one."""
+        if column is None:
+            return False
+        element = ds.field(column).element
+        when = _parse(bad)
+        if when is None:
+            return False
+        for f in ds.fields:
+            if element in self.registry.element(f.element).after:
+                other = _parse(cols[f.column][row])
+                if other is not None and other < when:
+                    return True
+        return False
 
     def _after_reference(self, ds, el, cols, row) -> np.datetime64 | None:
         """The latest date of the subject that an `after:` element must not precede."""
@@ -878,6 +935,20 @@ def _shift_date(value: str, style: str, days: int, ref_end: np.datetime64) -> st
         shifted = d - abs(days)
     s = str(shifted)
     return format_date_parts(s[:4], s[5:7], s[8:10], style)
+
+
+@dataclass
+class _Taken:
+    """Record keys and identifiers already in a delivery (without copying the key index)."""
+
+    rows: dict[str, int]
+    more: set[str]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.rows or key in self.more
+
+    def add(self, key: str) -> None:
+        self.more.add(key)
 
 
 _NEW_VALUE_KINDS = frozenset(
