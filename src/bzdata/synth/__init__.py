@@ -96,7 +96,6 @@ def generate(
                 world.persons["citizen_id"],
                 world.entities["uscc"],
                 world.entities["established"],
-                world.persons["name"][world.entities["legal_rep"]],
             )
             ledger: list[dict] = []
             outcomes: list[dict] = []

@@ -229,11 +229,9 @@ class Injector:
         person_ids: np.ndarray,
         entity_usccs: np.ndarray,
         entity_established: np.ndarray,
-        entity_reps: np.ndarray | None = None,
     ) -> None:
         """What the authorities hold at the end of `period`: every person's GB 11643 number and
-        every entity's code with its 成立日期 (the references of subject-level defects) and its
-        legal representative now (what a corrected re-delivery copies)."""
+        every entity's code with its 成立日期 (the references of subject-level defects)."""
         self.period = period
         self.year = int(period[:4])
         ids = np.asarray(person_ids).astype("S18")
@@ -242,8 +240,6 @@ class Injector:
         order = np.argsort(codes, kind="stable")
         self._entities = codes[order]
         self._established = np.asarray(entity_established, dtype="datetime64[D]")[order]
-        reps = np.asarray(entity_reps if entity_reps is not None else [None] * len(codes))
-        self._reps = reps.astype(object)[order]
 
     def _known(self, value: str, fmt: str) -> bool:
         table = self._persons if fmt == "ric" else self._entities
@@ -261,22 +257,6 @@ class Injector:
     def _established_of(self, code: str | None) -> np.datetime64 | None:
         i = self._entity_index(code)
         return None if i is None else self._established[i]
-
-    def _redelivered(self, ds, row: dict) -> dict:
-        """A corrected record re-delivered now: the copy of the legal representative is the
-        registry's current one (it may have changed since the record was first delivered)."""
-        code = self._subject_column(ds, ("uscc",))
-        reps = [f.column for f in ds.fields if f.element == "legal_rep_name"]
-        if (
-            code is None
-            or not reps
-            or self.registry.element("legal_rep_name").authority == (ds.provider)
-        ):
-            return row
-        i = self._entity_index(row[code])
-        if i is None or self._reps[i] is None:
-            return row
-        return {**row, **{c: self._reps[i] for c in reps if row[c] is not None}}
 
     # ------------------------------------------------------------ record level
     def apply(
@@ -332,7 +312,7 @@ class Injector:
                 if snapshot:
                     busy[row] = True  # a record just fixed is delivered clean this month
                 elif d.clean_row is not None:
-                    extra_rows.append(self._redelivered(ds, d.clean_row))  # corrected re-delivery
+                    extra_rows.append(d.clean_row)  # corrected re-delivery, as first recorded
                 continue
             outcomes.append(self._outcome(ds, period, key, d, "open"))
             if snapshot:
