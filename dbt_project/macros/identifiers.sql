@@ -2,16 +2,16 @@
     GB/T 2260 region codes. They mirror bzdata.ids; tests/build cross-checks both on the
     demo city. Arguments are identifier-normalised text (bz_identifier). -#}
 
-{#- GB/T 2260 existence: an identifier keeps the code in force when it was issued, so any code
-    that ever existed is valid inside one (bz_gbt2260_codes() lists them, generated from the
-    national table in bzdata.ids.gbt2260); a field stating today's division needs a code in
-    force now. -#}
+{#- GB/T 2260 existence, against the national table (seed `gbt2260`, generated from
+    bzdata.ids.gbt2260 with each code's years): an identifier keeps the code in force when it
+    was issued, so any code that ever existed is valid inside one; a field stating today's
+    division needs a code in force now. -#}
 {% macro bz_region_is_valid(text) -%}
-({{ text }} in {{ bz_gbt2260_codes() }})
+({{ text }} in (select gbt2260.code from {{ ref('gbt2260') }} as gbt2260))
 {%- endmacro %}
 
 {% macro bz_region_is_current(text) -%}
-({{ text }} in {{ bz_gbt2260_codes(current=true) }})
+({{ text }} in (select gbt2260.code from {{ ref('gbt2260') }} as gbt2260 where gbt2260.in_force))
 {%- endmacro %}
 
 {#- GB 11643 check character of 17 digits: (12 - sum mod 11) mod 11, 10 -> X.
@@ -29,7 +29,7 @@ substr('10X98765432', ((
 {% macro bz_ric_is_legacy15(text) -%}
 coalesce(
     regexp_full_match({{ text }}, '[0-9]{15}')
-    and substr({{ text }}, 1, 6) in {{ bz_gbt2260_codes() }}
+    and {{ bz_region_is_valid('substr(' ~ text ~ ', 1, 6)') }}
     and try_strptime('19' || substr({{ text }}, 7, 6), '%Y%m%d') is not null,
     false
 )
@@ -56,7 +56,7 @@ case
         and substr({{ text }}, 18, 1) = {{ bz_ric_check_digit(text) }}
         and try_strptime(substr({{ text }}, 7, 8), '%Y%m%d') is not null
         and substr({{ text }}, 7, 8) >= '19000101'
-        and substr({{ text }}, 1, 6) in {{ bz_gbt2260_codes() }},
+        and {{ bz_region_is_valid('substr(' ~ text ~ ', 1, 6)') }},
         false
     )
 end

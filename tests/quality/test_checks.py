@@ -58,8 +58,8 @@ def test_recall_and_precision_per_defect_kind(quality_city):
             f"{row['issues']:6}  {row['precision']:6.2%}"
         )
     for kind, row in rows.items():
-        assert row["recall"] >= 0.99, (kind, row, evaluation.missed[:5])
-        assert row["precision"] >= 0.99, (kind, row, evaluation.false_issues[:5])
+        assert row["recall"] >= 0.995, (kind, row, evaluation.missed[:5])
+        assert row["precision"] >= 0.995, (kind, row, evaluation.false_issues[:5])
     for kind in KIND_TEMPLATES:
         least = 2 if kind in ("late_delivery", "missing_delivery") else 20
         assert rows[kind]["truth"] >= least, kind  # enough of each kind to mean something
@@ -70,7 +70,13 @@ def test_defects_no_rule_can_see_are_listed_with_their_reason(quality_city):
     evaluation = quality_city.evaluation
     for entry in evaluation.invisible:
         assert entry["reason"], entry
-        assert entry["defect_kind"] in ("homophone_name", "stale_address", "wrong_birth_date")
+        assert entry["defect_kind"] in (
+            "homophone_name",
+            "stale_address",
+            "wrong_birth_date",
+            "id_gender_mismatch",  # a copy's gender, when the register lacks the subject
+            "before_subject",  # the subject's register key is broken: no date to order by
+        ), entry
     # Few: only copies whose subject the authority does not hold.
     truth = sum(row["truth"] for row in evaluation.table())
     assert len(evaluation.invisible) <= truth * 0.01

@@ -55,7 +55,7 @@ GENERATED_DIRS = (
 GENERATED_SINGLE = (
     "models/marts/quality/consistency_checks.sql",
     "models/marts/quality/_quality__models.yml",
-    "macros/gbt2260.sql",
+    "seeds/gbt2260.csv",
     "macros/placeholders.sql",
 )
 LINEAGE = (
@@ -464,24 +464,16 @@ def render_staging_sql(registry: Registry, ds: Dataset) -> str:
     )
 
 
-def render_gbt2260_macros() -> str:
-    """The GB/T 2260 code lists as dbt macros (every code that ever existed; in force now)."""
-
-    def listed(codes: tuple[str, ...]) -> str:
-        rows = [", ".join(f"'{c}'" for c in codes[i : i + 12]) for i in range(0, len(codes), 12)]
-        return "(\n    " + ",\n    ".join(rows) + "\n)"
-
-    return (
-        SQL_HEADER
-        + "{#- GB/T 2260 codes (bzdata.ids.gbt2260, from python-stdnum's national table): every\n"
-        "    code that ever existed (valid inside an identifier), or those in force now. -#}\n"
-        "{% macro bz_gbt2260_codes(current=false) -%}\n"
-        "{%- if current -%}\n"
-        + listed(gbt2260.codes(gbt2260.OPEN_END))
-        + "\n{%- else -%}\n"
-        + listed(gbt2260.codes())
-        + "\n{%- endif -%}\n{%- endmacro %}\n"
-    )
+def render_gbt2260_seed() -> str:
+    """The GB/T 2260 table as a dbt seed: code, name, years in force, in force now."""
+    rows = ["code,name,first_year,last_year,in_force"]
+    for code, spans in sorted(gbt2260.table().items()):
+        first = min(span[0] for span in spans)
+        last = max(span[1] for span in spans)
+        now = gbt2260.in_force(code, gbt2260.OPEN_END)
+        name = gbt2260.name(code) or ""
+        rows.append(f"{code},{name},{first},{last},{str(now).lower()}")
+    return "\n".join(rows) + "\n"
 
 
 def render_placeholder_macros(registry: Registry) -> str:
@@ -1050,7 +1042,7 @@ def generated_files(registry: Registry | None = None) -> dict[str, str]:
     files[f"{REGISTRY_DIR}/int_registry__datasets.sql"] = render_datasets_sql(registry)
     files[f"{REGISTRY_DIR}/int_registry__code_lists.sql"] = render_code_lists_sql(registry)
     files[f"{REGISTRY_DIR}/_registry__models.yml"] = render_registry_yaml()
-    files["macros/gbt2260.sql"] = render_gbt2260_macros()
+    files["seeds/gbt2260.csv"] = render_gbt2260_seed()
     files["macros/placeholders.sql"] = render_placeholder_macros(registry)
     return files
 
