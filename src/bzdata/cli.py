@@ -239,6 +239,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     print(f"  晾晒台报告：{work_dir / 'scorecard' / latest / 'report' / 'index.html'}")
     print(f"  问题清单：bzdata quality report --period {latest} --work {work_dir}")
     print(f"  资源目录检索：bzdata catalog search 人口 --work {work_dir}")
+    print(f"  指标库报告：{work_dir / 'indicators' / latest / 'index.html'}")
     from bzdata import snapshot
 
     if snapshot.current(work_dir) is not None:

@@ -86,7 +86,13 @@ def test_the_publish_dag_waits_on_every_collect_asset_then_builds_once(dagbag) -
         "scorecard",
         "catalogue",
     }
-    assert {"catalogue", "publish_openmetadata"} <= dag.get_task(
+    assert dag.get_task("indicator_report").upstream_task_ids == {
+        "wait_for_deliveries",
+        "severity_hold",
+        "scorecard",
+        "catalogue",
+    }
+    assert {"catalogue", "publish_openmetadata", "indicator_report"} <= dag.get_task(
         "record_publication"
     ).upstream_task_ids
     assert dag.doc_md and "每个报送期一次" in dag.doc_md

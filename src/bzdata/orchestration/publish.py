@@ -264,6 +264,16 @@ def openmetadata_step(ctx: PublishContext) -> Any:
     return _reported(ctx, publish_task(work_dir=ctx.work_dir))
 
 
+def indicator_report_step(ctx: PublishContext) -> Any:
+    """The period's 指标库 (computed, reported and 需求满足率 values, each with its status) and
+    its report beside the 晾晒台: <work>/indicators/<P>/index.html and the workbook."""
+    from bzdata.indicators.report import build_report
+
+    folder, rows = build_report(ctx.work_dir, ctx.period)
+    valued = sum(1 for row in rows if row.get("value") is not None)
+    return _reported(ctx, {"report": str(folder), "indicators": len(rows), "with_value": valued})
+
+
 # Downstream steps after the scorecard, each gated by the severity hold. A team adds its step
 # with one line here.
 PUBLISH_STEPS: tuple[PublishStep, ...] = (
@@ -278,6 +288,13 @@ PUBLISH_STEPS: tuple[PublishStep, ...] = (
         "把数据资源目录发布到 OpenMetadata（未配置时跳过；失败只报告，不影响本期数据）",
         openmetadata_step,
         after=("catalogue",),  # publishes the catalogue that step has just rebuilt
+    ),
+    PublishStep(
+        "indicator_report",
+        "指标库：汇总本期计算指标、部门填报值和需求满足率（指标 44），"
+        "写出指标报告（HTML 与 Excel）",
+        indicator_report_step,
+        after=("catalogue",),  # indicator 44 reads the 需求满足率 the catalogue step writes
     ),
 )
 
