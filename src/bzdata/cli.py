@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import NoReturn
 
 from bzdata import config, progress
+from bzdata.arguments import positive_int
 
 # Order here is the order of the subcommands in `bzdata --help`.
 FEATURES: tuple[str, ...] = (
@@ -98,24 +99,6 @@ class ChineseArgumentParser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(2, f"{self.prog}：错误：{translate_error(message)}\n")
-
-
-def period_arg(text: str) -> str:
-    """argparse type for a monthly period, YYYY-MM."""
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", text):
-        raise argparse.ArgumentTypeError(f"期次应为 YYYY-MM 格式，例如 2023-01，而不是 {text!r}")
-    return text
-
-
-def positive_int(text: str) -> int:
-    """argparse type for counts that must be at least 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"“{text}”不是整数") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"必须是正整数，收到 {value}")
-    return value
 
 
 def package_version() -> str:

@@ -33,8 +33,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bzdata import duck
-from bzdata.ingest.publish import fsync_path
 from bzdata.periods import is_period
+from bzdata.storage import fsync_path
 
 ROOT = "published"
 POINTER = "current"

@@ -11,8 +11,8 @@ import yaml
 from bzdata import config
 from bzdata.catalog.demand import CITY, SATISFACTION_SCHEMA, satisfaction_file
 from bzdata.indicators.library import library, on_track, path_value
-from bzdata.ingest.publish import write_parquet
 from bzdata.registry import load_registry
+from bzdata.storage import write_parquet
 
 REGISTRY = load_registry()
 ROOT = config.project_root() / "catalog" / "registry"

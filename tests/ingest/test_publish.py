@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from bzdata.ingest import publish
+from bzdata import storage as publish
 from bzdata.registry import load_registry
 
 BIRTH = "wjw_csyxzm"
@@ -97,7 +97,8 @@ def test_process_killed_during_publish(loaded_once, ingest, raw, paths):
         import os, signal
         from datetime import datetime, UTC
         from pathlib import Path
-        from bzdata.ingest import Paths, ingest_dataset, publish
+        from bzdata import storage as publish
+        from bzdata.ingest import Paths, ingest_dataset
         # Die the hard way just before the staged partition would be swapped in.
         publish._exchange = lambda a, b: os.kill(os.getpid(), signal.SIGKILL)
         paths = Paths(Path({str(paths.landing)!r}), None, Path({str(paths.lake)!r}),

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from bzdata import config
-from bzdata.cli import period_arg, positive_int
+from bzdata.arguments import period_arg, positive_int
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

@@ -285,7 +285,7 @@ def satisfaction_file(work_dir: Path | str, period: str) -> Path:
 
 
 def write_satisfaction(work_dir: Path | str, store: Path | str, period: str, as_of: date) -> Path:
-    from bzdata.ingest.publish import write_parquet
+    from bzdata.storage import write_parquet
 
     path = satisfaction_file(work_dir, period)
     write_parquet(satisfaction(store, period, as_of), path)

@@ -18,7 +18,7 @@ from pathlib import Path
 from bzdata.catalog import search as tok
 from bzdata.catalog.interface import DEPARTMENT_SHARE, FACETS, PUBLIC_OPEN, SearchPage, Viewer
 from bzdata.catalog.model import Entry, LineageEdge, SearchHit
-from bzdata.ingest.publish import fsync_path
+from bzdata.storage import fsync_path
 
 FILE_NAME = "catalog.sqlite"
 # Filter name -> column of the entries table (whitelist: filter names never reach SQL unchecked).

@@ -13,9 +13,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from bzdata import duck
-from bzdata.ingest.publish import write_parquet
 from bzdata.periods import is_period
 from bzdata.registry import Indicator, Registry
+from bzdata.storage import write_parquet
 
 SHEET = "指标填报"
 META_SHEET = "填报说明"

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from bzdata import config
-from bzdata.cli import period_arg
+from bzdata.arguments import period_arg
 
 
 def _work(args: argparse.Namespace) -> Path:

@@ -288,7 +288,7 @@ def library_file(lake: Path, period: str) -> Path:
 
 def write_library(registry: Registry, work: Path, period: str) -> tuple[Path, list[dict]]:
     """Write the period's library (replaced whole; later periods' series read it)."""
-    from bzdata.ingest.publish import write_parquet
+    from bzdata.storage import write_parquet
 
     rows = library(registry, work, period)
     path = library_file(Path(work) / "lake", period)

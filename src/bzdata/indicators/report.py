@@ -17,7 +17,7 @@ from html import escape
 from pathlib import Path
 
 from bzdata.config import project_root
-from bzdata.ingest.publish import publish_dir, staging_dir, sweep
+from bzdata.storage import publish_dir, staging_dir, sweep
 
 CATEGORY_ORDER = (
     "数字基础设施建设指标",

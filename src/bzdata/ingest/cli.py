@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from bzdata import config, progress
-from bzdata.cli import period_arg
+from bzdata.arguments import period_arg
 from bzdata.ingest.paths import Paths
 
 STATUS_LABELS = {

@@ -15,8 +15,8 @@ import pyarrow as pa
 
 from bzdata.ingest import manifest as mf
 from bzdata.ingest.paths import Paths
-from bzdata.ingest.publish import remove_dir, write_parquet
 from bzdata.registry import load_registry
+from bzdata.storage import remove_dir, write_parquet
 
 FAILED = "failed"
 FAILED_LABEL = "抽取失败"

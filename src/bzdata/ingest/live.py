@@ -17,8 +17,8 @@ from pathlib import Path
 
 from bzdata import duck
 from bzdata.ingest.paths import warehouse_file
-from bzdata.ingest.publish import write_parquet
 from bzdata.registry.models import Dataset
+from bzdata.storage import write_parquet
 
 # 前置库 dataset -> the base library it is the authority for (dbt_project/models/marts/base).
 LIVE_LIBRARIES = {"gaj_hjrk": "lib_population", "scjgj_sczt": "lib_legal_entity"}

@@ -26,10 +26,10 @@ import pyarrow.parquet as pq
 from bzdata import progress
 from bzdata.ingest import manifest as mf
 from bzdata.ingest.paths import Paths
-from bzdata.ingest.publish import publish_dir, remove_dir, staging_dir, sweep, write_parquet
 from bzdata.ingest.readers import Chunk, Quarantine, Reject, open_file
 from bzdata.periods import is_period
 from bzdata.registry import Dataset, load_registry
+from bzdata.storage import publish_dir, remove_dir, staging_dir, sweep, write_parquet
 
 # Rows converted to Arrow per step: bounds memory whatever the file size.
 BATCH_ROWS = 100_000

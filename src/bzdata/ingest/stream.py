@@ -41,8 +41,8 @@ from sqlalchemy.engine import URL
 
 from bzdata import duck
 from bzdata.ingest.frontdb import FrontdbError, census, pull
-from bzdata.ingest.publish import fsync_path
 from bzdata.registry.models import Dataset
+from bzdata.storage import fsync_path
 
 __all__ = ["BatchResult", "current_state", "micro_batch"]
 

@@ -9,7 +9,7 @@ import sys
 import time
 from pathlib import Path
 
-from bzdata.cli import period_arg
+from bzdata.arguments import period_arg
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

@@ -42,7 +42,7 @@ def write_text_atomic(path: Path, text: str) -> None:
     """Replace a small text file whole (tmp, fsync, rename): readers see old or new."""
     import os
 
-    from bzdata.ingest.publish import fsync_path
+    from bzdata.storage import fsync_path
 
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from bzdata.cli import period_arg
+from bzdata.arguments import period_arg
 
 
 def _work(args: argparse.Namespace) -> Path:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
-from bzdata.ingest.publish import write_parquet
+from bzdata.storage import write_parquet
 
 ROOT = "quality"
 RULE_RESULTS = "rule_results"

@@ -25,7 +25,6 @@ import pyarrow.parquet as pq
 
 from bzdata.catalog.lint import lint_registry
 from bzdata.indicators.library import department_gaps
-from bzdata.ingest.publish import fsync_path, publish_dir, staging_dir, sweep
 from bzdata.registry import Registry, default_root, load_registry
 from bzdata.scorecard import charts, compute, details, formulas, render, report, workbook
 from bzdata.scorecard.config import (
@@ -36,6 +35,7 @@ from bzdata.scorecard.config import (
     load_config,
 )
 from bzdata.scorecard.masking import KeyMasker
+from bzdata.storage import fsync_path, publish_dir, staging_dir, sweep
 
 
 @dataclass(frozen=True)

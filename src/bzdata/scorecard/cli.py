@@ -8,7 +8,7 @@ import sys
 import unicodedata
 from pathlib import Path
 
-from bzdata.cli import period_arg
+from bzdata.arguments import period_arg
 
 
 def _pad(text: str, width: int, right: bool = False) -> str:

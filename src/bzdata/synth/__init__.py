@@ -28,8 +28,8 @@ import numpy as np
 import pyarrow as pa
 
 from bzdata import progress
-from bzdata.ingest.publish import fsync_path, write_parquet
 from bzdata.registry import load_registry
+from bzdata.storage import fsync_path, write_parquet
 from bzdata.synth import views, writers
 from bzdata.synth.defects import LEDGER_COLUMNS, Injector, Rates
 from bzdata.synth.world import SCALES, World, month_end

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bzdata.cli import period_arg, positive_int
+from bzdata.arguments import period_arg, positive_int
 from bzdata.synth.world import SCALES
 
 

@@ -28,8 +28,8 @@ import numpy as np
 import pyarrow as pa
 
 from bzdata.indicators.channel import DUE_DAY, LANDING_FOLDER, Filled, template
-from bzdata.ingest.publish import write_parquet
 from bzdata.registry import Indicator, Registry
+from bzdata.storage import write_parquet
 
 LEDGER_SCHEMA = pa.schema(
     [

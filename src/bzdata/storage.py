@@ -1,4 +1,5 @@
-"""Atomic replacement of lake files and partitions, and sweeping what killed runs left behind.
+"""Atomic storage, the one home every layer writes through: replacement of lake files and
+partitions, and sweeping what killed runs left behind.
 
 A partition directory is built under a hidden staging name beside its final name, every file and
 the directory fsynced, then swapped in. On Linux the swap is one `renameat2(RENAME_EXCHANGE)`, so
