@@ -181,7 +181,7 @@ def test_provenance_names_the_authoritative_department_of_each_value(city):
             # A reference (the holder code on a licence) is the referring record's own value.
             if element is None or meta.get("reference") or f"{name}_source_dept" not in columns:
                 continue
-            authority = city.registry.authority_of(element).code
+            authority = city.registry.department(city.registry.element(element).authority).code
             found = con.execute(
                 f"select distinct {name}_source_dept from base.{model} "
                 f"where {name}_source_dept is not null"

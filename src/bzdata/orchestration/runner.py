@@ -10,7 +10,6 @@ and the publish DAG is forced (conf force=true) instead of skipping an unchanged
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -202,10 +201,6 @@ def run_period(
     chosen = period or default_period(work)
     parse_period(chosen)
     home = airflow_home.configure(work, quiet=quiet)  # before the first `import airflow`
-
-    if quiet:
-        # Cosmos' plugin warns on every start that no OpenLineage provider is installed: not news.
-        logging.getLogger("cosmos.operators.local").setLevel(logging.ERROR)
 
     from airflow.dag_processing.dagbag import DagBag
 

@@ -101,10 +101,6 @@ def output_file(work_dir: Path, kind: str, period: str) -> Path:
     return quality_dir(work_dir) / kind / f"period={period}" / f"{kind}.parquet"
 
 
-def output_glob(work_dir: Path, kind: str) -> str:
-    return str(quality_dir(work_dir) / kind / "period=*" / f"{kind}.parquet")
-
-
 def periods(work_dir: Path, kind: str = RULE_RESULTS) -> list[str]:
     """Periods that have this output, oldest first."""
     base = quality_dir(work_dir) / kind

@@ -811,10 +811,6 @@ class Registry(_Model):
         self.department(dept_code)
         return [item for item in self.datasets if item.provider == dept_code]
 
-    def authority_of(self, element_id: str) -> Department:
-        """The one authoritative department of a data element (一数一源)."""
-        return self.department(self.element(element_id).authority)
-
     def fields_of_element(self, element_id: str) -> list[tuple[Dataset, Field]]:
         """Every (dataset, field) carrying the element, in registry order."""
         self.element(element_id)

@@ -21,10 +21,6 @@ def composite(cfg: ScorecardConfig) -> str:
     )
 
 
-def weights_table(cfg: ScorecardConfig) -> list[tuple[str, str]]:
-    return [(SECTION_NAMES[s], _g(cfg.weights.of(s))) for s in SECTIONS]
-
-
 def methods(cfg: ScorecardConfig) -> dict[str, dict[str, str]]:
     """Per section: formula, what each figure is, and the source tables (all Chinese)."""
     c, k, q, r = cfg.catalog, cfg.collection, cfg.quality, cfg.rectification
