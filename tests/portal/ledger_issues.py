@@ -43,6 +43,16 @@ KIND_NAMES = {
     "stale_address": "地址与权威来源不一致",
     "wrong_birth_date": "出生日期与权威来源不一致",
     "wrong_legal_rep": "法定代表人与权威来源不一致",
+    "future_event": "事件日期晚于报送期",
+    "before_subject": "日期早于对象的出生或成立",
+    "id_birth_mismatch": "出生日期与身份号码不一致",
+    "id_gender_mismatch": "性别与身份号码不一致",
+    "unknown_region": "行政区划代码不存在",
+    "id_unknown_region": "身份号码地区码不存在",
+    "uscc_unknown_region": "信用代码区划不存在",
+    "placeholder": "以占位符代替空值",
+    "unknown_subject": "权威部门没有此对象",
+    "death_not_propagated": "已死亡人员仍为有效状态",
 }
 SEVERITY = {
     "check_digit": "严重",
@@ -58,7 +68,18 @@ SEVERITY = {
     "wrong_legal_rep": "一般",
     "fullwidth_digits": "提示",
     "stray_spaces": "提示",
+    "future_event": "一般",
+    "before_subject": "一般",
+    "id_birth_mismatch": "一般",
+    "id_gender_mismatch": "一般",
+    "unknown_region": "一般",
+    "id_unknown_region": "严重",
+    "uscc_unknown_region": "严重",
+    "placeholder": "一般",
+    "unknown_subject": "一般",
+    "death_not_propagated": "一般",
 }
+assert set(KIND_NAMES) == set(SEVERITY) == set(KINDS) - DELIVERY_KINDS, "every value kind is named"
 STATUS_TEXT = {"new": "新发现", "open": "未整改", "reopened": "复发"}
 
 # The real output contract, so the fixture cannot drift from what the checks write.
