@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from bzdata import cli
+from bzdata.ids.text import to_halfwidth
 from bzdata.quality import QualityError, generate, outputs, run_checks
 from bzdata.quality.evaluate import (
     DELIVERY_STATUS,
@@ -21,6 +22,7 @@ from bzdata.quality.evaluate import (
 )
 from bzdata.quality.rules import default_root, load_rules
 from bzdata.registry import load_registry
+from bzdata.registry.placeholders import load_placeholders
 
 pytestmark = pytest.mark.slow
 
@@ -106,6 +108,7 @@ def test_outputs_follow_the_contract(quality_city):
     issues = _read(city, outputs.ISSUES)
     assert len(issues) > 1000
     rules = load_rules(registry=city.registry)
+    placeholders = load_placeholders()
     for issue in issues:
         raw = f"{issue['dataset']}|{issue['rule_id']}|{issue['record_key']}|{issue['field'] or ''}"
         assert issue["issue_id"] == hashlib.sha1(raw.encode()).hexdigest()[:16]
@@ -118,8 +121,9 @@ def test_outputs_follow_the_contract(quality_city):
             issue["field"]
             and city.registry.dataset(issue["dataset"]).field(issue["field"]).personal
         ):
-            if issue["delivered_value"]:
-                assert issue["shown_value"] != issue["delivered_value"], issue
+            typed = issue["delivered_value"]
+            if typed and not placeholders.is_placeholder(to_halfwidth(typed)):
+                assert issue["shown_value"] != typed, issue  # a placeholder is nobody's data
         else:
             assert issue["shown_value"] == issue["delivered_value"], issue
     assert len({i["issue_id"] for i in issues}) == len(issues)
