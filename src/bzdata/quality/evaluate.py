@@ -90,6 +90,8 @@ REFERENCE_BROKEN = (
     "记录所指对象在权威登记库中的记录键有误（台账记为权威部门的缺陷），取不到其出生或成立日期，"
     "无从判断时间先后"
 )
+HIDDEN_NOW = "本期不可见（见 invisible 的原因）：平台无从判断，不比较状态"
+RECTIFIED_BEFORE = "问题已在之前的报送期整改，本期无状态行"
 AUTHORITY_KEY = (
     "权威部门的记录键有误（台账记为权威部门的缺陷，由其记录键规则发现），副本记录因此无法核对："
     "报为权威部门的问题（authority_behind），不是副本的错误"
@@ -177,6 +179,8 @@ class Evaluator:
         self.result = Evaluation()
         self._template = {rule.id: rule.template for rule in self.rules.rules}
         self._broken: set[tuple[str, str]] = set()  # the period's broken register keys
+        self._fixed: set[tuple] = set()  # (dataset, record key, field) rectified before
+        self._seen: set[str] = set()  # defect ids an issue matched in an earlier period
 
     def period(self, period: str, con: Any = None) -> None:
         """Score one period; `con` (read-only warehouse built for the period) lets unmatched
@@ -398,12 +402,26 @@ class Evaluator:
         for outcome in outcomes:
             want = {"rectified": "rectified", "open": "open"}.get(outcome["outcome"], "rectified")
             expected.append((outcome, want))
+        hidden = {e["defect_id"] for e in self.result.invisible if e["period"] == period}
         for entry, want in expected:
             issue_id = self.result.matched.get(entry["defect_id"])
             if issue_id is None:
                 continue  # never found (scored under recall) or not visible yet
             ds = self.registry.dataset(entry["dataset"])
             got = actual.get(issue_id)
+            place = (entry["dataset"], entry["record_key"], entry["field"])
+            # An issue is a rule failing on a record's field: a new defect where an earlier
+            # one was fixed is that issue recurring, and one the platform never saw is new.
+            if want == "new" and place in self._fixed:
+                want = "reopened"
+            elif want == "reopened" and entry["defect_id"] not in self._seen:
+                want = "new"
+            if entry["defect_id"] in hidden or (want == "rectified" and got is None):
+                reason = HIDDEN_NOW if entry["defect_id"] in hidden else RECTIFIED_BEFORE
+                self.result.status_excluded.append(
+                    {**entry, "expected": want, "got": got, "reason": reason}
+                )
+                continue
             if entry["defect_kind"] in _DATASET_LEVEL:
                 self.result.status_excluded.append(
                     {**entry, "expected": want, "got": got, "reason": DELIVERY_STATUS}
@@ -419,3 +437,7 @@ class Evaluator:
                 self.result.status_wrong.append(
                     {**entry, "expected": want, "got": got, "issue_id": issue_id, "period": period}
                 )
+        for outcome in outcomes:
+            if outcome["outcome"] == "rectified":
+                self._fixed.add((outcome["dataset"], outcome["record_key"], outcome["field"]))
+        self._seen |= {e["defect_id"] for e in ledger if e["defect_id"] in self.result.matched}

@@ -283,11 +283,16 @@ class Injector:
         # 1. Last month's open defects: fixed, or still there.
         for (key, column), d in sorted(open_.items(), key=lambda kv: (kv[0][0], kv[0][1] or "")):
             row = row_of.get(key)
-            if d.extra_row is not None:  # an added record: removed when fixed
-                if rng.random() < self.rates.fix:
+            if d.extra_row is not None:  # an added record: removed (or corrected) when fixed
+                # An increment cannot take a record back: the fix is the record re-delivered
+                # with its real subject, which a record keyed by its subject cannot have.
+                fixable = snapshot or d.clean_row is not None
+                if fixable and rng.random() < self.rates.fix:
                     outcomes.append(self._outcome(ds, period, key, d, "rectified"))
                     del open_[(key, column)]
                     self.rectified[ds.id][(key, column)] = d
+                    if not snapshot:
+                        extra_rows.append(d.clean_row)
                     continue
                 outcomes.append(self._outcome(ds, period, key, d, "open"))
                 if snapshot:
@@ -573,12 +578,16 @@ class Injector:
                 continue
             taken.add(key)
             taken.add(fake)
+            corrected = None
+            if ds.extract != "snapshot" and subject not in ds.record_key:
+                corrected = {**row, subject: source}  # what a fix re-delivers
             d = Defect(
                 _defect_id(ds.id, key, subject, "unknown_subject"),
                 "unknown_subject",
                 subject,
                 fake,
                 period,
+                clean_row=corrected,
                 extra_row=row,
             )
             out.append((key, d))
