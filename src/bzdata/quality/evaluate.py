@@ -97,6 +97,8 @@ AUTHORITY_KEY = (
     "报为权威部门的问题（authority_behind），不是副本的错误"
 )
 _DATASET_LEVEL = {"late_delivery", "missing_delivery"}
+# Kinds staging's normalisation undoes (the record key the platform sees is the true one).
+_REPAIRED = {"fullwidth_digits", "stray_spaces", "legacy_id15"}
 
 
 @dataclass
@@ -179,7 +181,7 @@ class Evaluator:
         self.result = Evaluation()
         self._template = {rule.id: rule.template for rule in self.rules.rules}
         self._broken: set[tuple[str, str]] = set()  # the period's broken register keys
-        self._fixed: set[tuple] = set()  # (dataset, record key, field) rectified before
+        self._fixed: dict[tuple, set[str]] = {}  # (dataset, record key, field) -> kinds fixed
         self._seen: set[str] = set()  # defect ids an issue matched in an earlier period
 
     def period(self, period: str, con: Any = None) -> None:
@@ -250,6 +252,20 @@ class Evaluator:
                     if issue["template"] in templates:
                         self.result.kinds[kind].issues += 1
         self._statuses(ledger, period)
+
+    def _recurs(self, entry: dict, ds: Any) -> bool:
+        """Whether a new defect is an issue the platform saw fixed before: the same rule (a kind
+        sharing a template) on the same record's field. A defect in the record key makes
+        another record key, so it is never the same issue, unless normalisation repairs it."""
+        if entry["defect_kind"] not in KIND_TEMPLATES:
+            return False
+        if entry["field"] in ds.record_key and entry["defect_kind"] not in _REPAIRED:
+            return False
+        place = (entry["dataset"], entry["record_key"], entry["field"])
+        templates = KIND_TEMPLATES[entry["defect_kind"]]
+        return any(
+            KIND_TEMPLATES.get(k, frozenset()) & templates for k in self._fixed.get(place, ())
+        )
 
     def _record_ids(self, con: Any, entry: dict) -> set[str]:
         """The identifiers (GB 11643, GB 32100 columns) of the entry's record as staged."""
@@ -409,10 +425,9 @@ class Evaluator:
                 continue  # never found (scored under recall) or not visible yet
             ds = self.registry.dataset(entry["dataset"])
             got = actual.get(issue_id)
-            place = (entry["dataset"], entry["record_key"], entry["field"])
             # An issue is a rule failing on a record's field: a new defect where an earlier
             # one was fixed is that issue recurring, and one the platform never saw is new.
-            if want == "new" and place in self._fixed:
+            if want == "new" and self._recurs(entry, ds):
                 want = "reopened"
             elif want == "reopened" and entry["defect_id"] not in self._seen:
                 want = "new"
@@ -439,5 +454,6 @@ class Evaluator:
                 )
         for outcome in outcomes:
             if outcome["outcome"] == "rectified":
-                self._fixed.add((outcome["dataset"], outcome["record_key"], outcome["field"]))
+                place = (outcome["dataset"], outcome["record_key"], outcome["field"])
+                self._fixed.setdefault(place, set()).add(outcome["defect_kind"])
         self._seen |= {e["defect_id"] for e in ledger if e["defect_id"] in self.result.matched}
