@@ -126,12 +126,25 @@ def _masked_issues(table: pa.Table, masker) -> pa.Table:
     return table
 
 
-def _indicators(work: Path, stage: Path, previous: Snapshot | None) -> str | None:
-    """The warehouse's indicator library, read-only; the previous copy when it cannot be read."""
+def _indicators(work: Path, stage: Path, previous: Snapshot | None, period: str) -> str | None:
+    """The period's 指标库 (every indicator with its value or its status and reason, see
+    bzdata.indicators.library); else the warehouse's indicator mart, read-only; else the
+    previous copy."""
     import duckdb
 
-    warehouse = work / "warehouse" / "bzdata.duckdb"
+    from bzdata.indicators.library import library_file
+
     target = stage / "indicators.parquet"
+    library = library_file(work / "lake", period)
+    if library.is_file():
+        rows = pq.read_table(library).to_pylist()
+        for row in rows:
+            row["indicator_value"] = row["value"]
+            note = f"：{row['status_note']}" if row["status_note"] else ""
+            row["value_status"] = f"{row['status']}{note}"
+        pq.write_table(pa.Table.from_pylist(rows), target, compression="zstd")
+        return target.name
+    warehouse = work / "warehouse" / "bzdata.duckdb"
     if warehouse.is_file():
         try:
             with duck.connect(warehouse, read_only=True) as con:
@@ -257,7 +270,7 @@ def publish(work_dir: Path | str, period: str) -> Snapshot:
         pq.write_table(_masked_issues(table, masker), stage / "issues" / f"{p}.parquet")
         files.append(f"issues/{p}.parquet")
 
-    indicators = _indicators(work, stage, previous)
+    indicators = _indicators(work, stage, previous, period)
     if indicators:
         files.append(indicators)
     catalogue = work / "catalog" / "catalog.sqlite"

@@ -65,6 +65,18 @@ def test_run_collects_every_file_drop_of_the_latest_period(
     assert len({row["run_id"] for row in manifest}) == 1
     assert all(row["rows_read"] == row["rows_accepted"] + row["rows_rejected"] for row in manifest)
     assert paths.database.is_file()
+    # The portal's 指标库 is the period's library: each of the plan's indicators shows a value,
+    # or a status with its reason (never a bare placeholder), and the report was written.
+    from bzdata import snapshot
+
+    published = snapshot.current(work)
+    assert published is not None
+    shown = pq.read_table(published.path / "indicators.parquet").to_pylist()
+    plan = {i.no for i in load_registry().indicators}
+    assert {row["indicator_no"] for row in shown} == plan
+    for row in shown:
+        assert row["indicator_value"] is not None or "：" in row["value_status"], row
+    assert (work / "indicators" / "2023-01" / "index.html").is_file()
 
     # Tasks are transactions: rerunning the period rewrites the same bytes.
     first = _raw_digests(paths.lake)

@@ -247,10 +247,13 @@ def build_catalogue_of(ctx: PublishContext) -> dict[str, Any]:
 
 
 def catalogue_step(ctx: PublishContext) -> Any:
-    """The resource catalogue of the period, then the portal's snapshot holding it."""
+    """The resource catalogue of the period and the period's 指标库 (its indicator 44 is the
+    需求满足率 just written), then the portal's snapshot holding both."""
+    from bzdata.indicators.library import write_library
     from bzdata.snapshot import publish_task
 
     result = build_catalogue_of(ctx)
+    write_library(load_registry(), ctx.work_dir, ctx.period)
     publish_task(ctx.work_dir, ctx.period)
     return result
 
