@@ -47,7 +47,7 @@ from bzdata.quality.gx_project import ROW_ID, ValidationError
 from bzdata.quality.rules import SUITES_DIR, RuleSet, default_root, load_rules
 from bzdata.quality.templates import Check, compile_rule, lit
 from bzdata.registry import Dataset, Registry, load_registry
-from bzdata.registry.plan import census_model, staging_model
+from bzdata.registry.plan import GBT2260_TABLE, census_model, staging_model
 from bzdata.sharing import mask_many
 
 ENGINE = "gx"
@@ -251,6 +251,13 @@ def _materialise(db: Path, plans: list[_Plan], period: str, rel_db: Path) -> Non
     try:
         con.execute("set enable_progress_bar = false")
         con.execute(f"attach {lit(str(db))} as warehouse (read_only)")
+        # The reference tables the expectations look codes up in, beside the relations.
+        schema = GBT2260_TABLE.split(".")[0]
+        con.execute(f"create schema {_stem(staging)}.{schema}")
+        con.execute(
+            f"create table {_stem(staging)}.{GBT2260_TABLE} as "
+            f"select * from warehouse.{GBT2260_TABLE}"
+        )
         con.execute("use warehouse")
         for plan in plans:
             source = f"({plan.sql})"

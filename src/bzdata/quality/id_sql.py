@@ -1,11 +1,12 @@
 """The identifier standards as DuckDB SQL conditions over a normalised text expression: what the
 custom GX expectations (bzdata.quality.gx_expectations) evaluate and what derived rules reuse.
-Pure SQL text: importing this module does not import Great Expectations.
+Pure SQL text: importing this module does not import Great Expectations. Region codes are
+looked up in the GB/T 2260 table (bzdata.registry.plan.GBT2260_TABLE).
 """
 
 from __future__ import annotations
 
-from bzdata.ids import gbt2260
+from bzdata.registry.plan import GBT2260_TABLE
 
 _RIC_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -19,15 +20,12 @@ _USCC_CATEGORIES = (
 )
 
 
-def _codes(current: bool) -> str:
-    codes = gbt2260.codes(gbt2260.OPEN_END if current else None)
-    return "(" + ", ".join(f"'{c}'" for c in codes) + ")"
-
-
 def region_sql(x: str, current: bool = False) -> str:
     """SQL: `x` is a GB/T 2260 code that ever existed (inside an identifier), or one in force
-    in the table's current edition (`current`: a field stating today's division)."""
-    return f"({x} in {_codes(current)})"
+    in the table's current edition (`current`: a field stating today's division). Looked up in
+    the GB/T 2260 table the warehouse holds (and the checks copy beside their relations)."""
+    where = " where gbt2260.in_force" if current else ""
+    return f"({x} in (select gbt2260.code from {GBT2260_TABLE} as gbt2260{where}))"
 
 
 def gb11643_sql(x: str) -> str:

@@ -39,6 +39,11 @@ def consistency_model(element_id: str) -> str:
     return f"int_consistency__{element_id}"
 
 
+# The GB/T 2260 table (dbt seed `gbt2260`, generated from bzdata.ids.gbt2260): code, name,
+# first_year, last_year, in_force. The one list of division codes every SQL check looks up.
+GBT2260_TABLE = "reference.gbt2260"
+
+
 def keeps_delivered(element: DataElement) -> bool:
     """Whether staging keeps `<column>_delivered` beside the normalised value: identifiers,
     codes with a format, dates and numbers (free text is only trimmed)."""
