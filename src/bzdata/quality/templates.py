@@ -532,27 +532,44 @@ def _register_sql(registry: Registry, ds: Dataset, column: str) -> tuple[Dataset
     return register, known, f"({evidence})"
 
 
-def _known_to_authority(rule: Rule, ds: Dataset, registry: Registry) -> Check:
+def _register_check(rule: Rule, ds: Dataset, registry: Registry, outcome: str, text: str):
+    """A rule on whether the register knows the record's subject. Both register rules of a
+    column read one derived column, computed once: 'known', 'behind' (the register holds the
+    subject under a broken key) or 'unknown'; null when the identifier is not valid."""
     c = rule.column
-    register, known, evidence = _register_sql(registry, ds, c)
-    element = _element(registry, ds, c)
+    _, known, evidence = _register_sql(registry, ds, c)
+    column = f"__register__{c}"
+    state = (
+        f"case when not coalesce(r.{c}_is_valid, false) then null when {known} then 'known' "
+        f"when {evidence} then 'behind' else 'unknown' end"
+    )
+    return Check(
+        rule,
+        _expect(rule, "column_values_to_not_be_in_set", column=column, value_set=[outcome]),
+        derived=((column, state),),
+        message=lit(text),
+    )
+
+
+def _known_to_authority(rule: Rule, ds: Dataset, registry: Registry) -> Check:
+    register = derive.known_register(registry, ds, rule.column)
+    assert register is not None, rule.id
+    element = _element(registry, ds, rule.column)
     owner = registry.department(register.provider).short_name
-    violated = f"coalesce(r.{c}_is_valid, false) and not {known} and not {evidence}"
     text = f"{owner}的{register.name}中没有此{element.name}的对象：副本记录无法与权威部门核对"
-    return _flag(rule, violated, lit(text))
+    return _register_check(rule, ds, registry, "unknown", text)
 
 
 def _authority_behind(rule: Rule, ds: Dataset, registry: Registry) -> Check:
-    c = rule.column
-    register, known, evidence = _register_sql(registry, ds, c)
-    element = _element(registry, ds, c)
+    register = derive.known_register(registry, ds, rule.column)
+    assert register is not None, rule.id
+    element = _element(registry, ds, rule.column)
     owner = registry.department(register.provider).short_name
-    violated = f"coalesce(r.{c}_is_valid, false) and not {known} and {evidence}"
     text = (
         f"{owner}的{register.name}中找不到此{element.name}，但有一条{element.name}有误、"
         "其余部分相同的记录：应由权威部门更正其记录键"
     )
-    return _flag(rule, violated, lit(text))
+    return _register_check(rule, ds, registry, "behind", text)
 
 
 def _subject_ended(rule: Rule, ds: Dataset, registry: Registry) -> Check:
