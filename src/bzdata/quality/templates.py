@@ -152,16 +152,21 @@ def value_ok(element: DataElement, expr: str, registry: Registry, dated: bool = 
         return f"regexp_full_match({expr}, '1[3-9][0-9]{{9}}')"
     if element.type in ("date", "datetime", "decimal", "integer"):
         kind = {"date": "date", "datetime": "timestamp"}.get(element.type, "decimal(20, 4)")
-        typed = f"try_cast({expr} as {kind})"
-        parts = [f"{typed} is not null"]
-        if element.min is not None:
-            parts.append(f"{typed} >= {lit(element.min)}")
-        if element.max is not None:
-            parts.append(f"{typed} <= {lit(element.max)}")
-        if element.event and dated:
-            parts.append(f"{typed} < {AFTER_PERIOD}")
-        return "(" + " and ".join(parts) + ")"
+        return _within(element, f"try_cast({expr} as {kind})", dated)
     return "true"
+
+
+def _within(element: DataElement, typed: str, dated: bool, *more: str) -> str:
+    """SQL: the typed value is present, within the element's min/max, and for an event not
+    after the period when `dated`; `more` adds conditions (the one home of the range facts)."""
+    parts = [f"{typed} is not null", *more]
+    if element.min is not None:
+        parts.append(f"{typed} >= {lit(element.min)}")
+    if element.max is not None:
+        parts.append(f"{typed} <= {lit(element.max)}")
+    if element.event and dated:
+        parts.append(f"{typed} < {AFTER_PERIOD}")
+    return "(" + " and ".join(parts) + ")"
 
 
 def sound(registry: Registry, ds: Dataset, column: str, alias: str = "r", dated: bool = True):
@@ -169,17 +174,8 @@ def sound(registry: Registry, ds: Dataset, column: str, alias: str = "r", dated:
     own rules (format or code list, range, and for an event, not after the period when
     `dated`). Derived rules judge only sound values: a broken value is its own rule's issue."""
     element = _element(registry, ds, column)
-    value = f"{alias}.{column}"
-    parts = [f"{value} is not null"]
-    if element.format is not None:
-        parts.append(f"coalesce({alias}.{column}_is_valid, false)")
-    if element.min is not None:
-        parts.append(f"{value} >= {lit(element.min)}")
-    if element.max is not None:
-        parts.append(f"{value} <= {lit(element.max)}")
-    if element.event and dated:
-        parts.append(f"{value} < {AFTER_PERIOD}")
-    return "(" + " and ".join(parts) + ")"
+    valid = (f"coalesce({alias}.{column}_is_valid, false)",) if element.format else ()
+    return _within(element, f"{alias}.{column}", dated, *valid)
 
 
 def encoded_sql(fact: str, id_expr: str) -> str:
