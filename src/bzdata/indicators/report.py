@@ -15,18 +15,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from html import escape
 from pathlib import Path
+from typing import get_args
 
 from bzdata.config import project_root
+from bzdata.registry.models import IndicatorCategory
 from bzdata.storage import publish_dir, staging_dir, sweep
 
-CATEGORY_ORDER = (
-    "数字基础设施建设指标",
-    "数字科创建设指标",
-    "数字经济建设指标",
-    "数字政府建设指标",
-    "数字社会建设指标",
-    "数据要素生态指标",
-)
+CATEGORY_ORDER = get_args(IndicatorCategory)  # the plan's order, as the registry spells it
 FONT = "'Noto Sans CJK SC','Source Han Sans SC','Microsoft YaHei','PingFang SC',sans-serif"
 MODEL_SQL = Path("dbt_project") / "models" / "marts" / "indicator" / "indicator_library.sql"
 
