@@ -42,6 +42,8 @@ import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 import pyarrow.parquet as pq
 
+from bzdata.storage import fsync_path
+
 # Rows encoded per step: bounds memory for multi-million-row extracts.
 BATCH_ROWS = 65_536
 XLSX_MAX_ROWS = 1_048_576
@@ -311,16 +313,7 @@ def _atomic(final: Path) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    _fsync_dir(final.parent)
-
-
-def _fsync_dir(folder: Path) -> None:
-    # Makes the rename itself durable.
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+    fsync_path(final.parent)  # makes the rename itself durable
 
 
 def _write_stream(ds: DatasetSpec, data: pa.Table, tmp: Path, fmt: str) -> None:
