@@ -12,25 +12,13 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from tests.synth.delivered import parse_date
 
 from bzdata.ids import gbt2260, ric, text, uscc
 from bzdata.registry.placeholders import load_placeholders
 from bzdata.synth import writers
 
 IDENTIFIERS = ("citizen_id", "uscc")
-
-
-def parse_date(value: str | None) -> dt.date | None:
-    """A delivered date in any department's style (YYYYMMDD, YYYY-MM-DD, YYYY/MM/DD, 年月日)."""
-    if value is None:
-        return None
-    digits = "".join(ch for ch in value if ch.isdigit())
-    if len(digits) != 8 or len(value) not in (8, 10, 11):
-        return None
-    try:
-        return dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
-    except ValueError:
-        return None
 
 
 def period_end(period: str) -> dt.date:

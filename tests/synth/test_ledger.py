@@ -16,6 +16,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 from pypinyin import lazy_pinyin
+from tests.synth.delivered import parse_date
 
 from bzdata.ids import gbt2260, phone, region, ric, text, uscc
 from bzdata.registry import load_registry
@@ -92,16 +93,6 @@ def test_same_seed_gives_identical_bytes_and_another_seed_differs(city, tmp_path
 
 
 # ---------------------------------------------------------------- independent detection
-def _parse_date(value: str) -> dt.date | None:
-    digits = "".join(ch for ch in value if ch.isdigit())
-    if len(digits) != 8 or len(value) not in (8, 10, 11):
-        return None
-    try:
-        return dt.date(int(digits[:4]), int(digits[4:6]), int(digits[6:]))
-    except ValueError:
-        return None
-
-
 def _identifier_kind(value: str, fmt: str) -> str | None:
     if text.has_fullwidth(value):
         return "fullwidth_digits"
@@ -150,7 +141,7 @@ def _value_kind(value, field, element, registry, ds=None, table=None, i=None, ju
                 return "id_gender_mismatch"
         return None
     if element.type == "date":
-        parsed = _parse_date(value)
+        parsed = parse_date(value)
         if parsed is None:
             return "malformed"
         if element.min is not None and parsed < element.min:
@@ -260,7 +251,7 @@ def _truth_mismatch(column, value, table, i, persons, person_of, entities, entit
         return None
     truth_value = source[TRUTH_COLUMN[column]][row]
     if column == "birth_date":
-        return None if _parse_date(value) == truth_value else "wrong_birth_date"
+        return None if parse_date(value) == truth_value else "wrong_birth_date"
     kind = _consistency_kind(column, value, truth_value)
     if kind == "homophone_name" and column in PERSON_KEY:
         # A person's name copy that differs must sound the same: otherwise it is no typo.
@@ -479,7 +470,7 @@ def test_placeholders_are_registry_spellings_and_never_a_valid_code(city, regist
         seen.add(value)
         assert e["true_value"] not in (None, "")
         if element.type == "date":
-            assert _parse_date(value) in spellings.dates, value
+            assert parse_date(value) in spellings.dates, value
         else:
             assert text.to_halfwidth(value).strip().casefold() in spellings.text, value
             if element.code_list:
