@@ -419,36 +419,40 @@ def _placeholder_args(registry: Registry, el: DataElement) -> str:
 
 
 def render_staging_sql(registry: Registry, ds: Dataset) -> str:
-    normalised = []
-    cleaned = []
-    typed = []
+    """normalised (trim, half-width) → flagged (placeholder test, once per value) → cleaned
+    (placeholders null) → parsed (typed values, each parsed once) → typed (placeholder dates
+    null) → final (flags): every expression is evaluated once per value."""
+    normalised, flagged, cleaned, parsed, typed = [], [], [], [], []
     for item in ds.fields:
         el = registry.element(item.element)
         c = item.column
         normalised.append(f"{_text_expr(el, c)} as {c}_norm")
         normalised.append(f"source.{c} as {c}_delivered")
-        found = (
-            f"{{{{ bz_is_placeholder('normalised.{c}_norm', {_placeholder_args(registry, el)}) }}}}"
+        found = f"bz_is_placeholder('normalised.{c}_norm', {_placeholder_args(registry, el)})"
+        flagged.append(f"normalised.{c}_norm")
+        flagged.append(f"coalesce({{{{ {found} }}}}, false) as {c}_is_placeholder")
+        flagged.append(f"normalised.{c}_delivered")
+        cleaned.append(
+            f"case when flagged.{c}_is_placeholder then null else flagged.{c}_norm end as {c}_text"
         )
-        cleaned.append(f"case when {found} then null else normalised.{c}_norm end as {c}_text")
-        cleaned.append(f"coalesce({found}, false) as {c}_is_placeholder")
-        cleaned.append(f"normalised.{c}_delivered")
+        cleaned += [f"flagged.{c}_is_placeholder", f"flagged.{c}_delivered"]
+        parsed.append(f"{_typed_expr(registry, item, el)} as {c}")
+        parsed += [f"cleaned.{c}_is_placeholder", f"cleaned.{c}_text", f"cleaned.{c}_delivered"]
         if el.type == "date":
-            parsed = f"bz_date('cleaned.{c}_text')"
-            typed.append(f"{{{{ bz_unless_placeholder_date({parsed}) }}}} as {c}")
+            typed.append(f"{{{{ bz_unless_placeholder_date('parsed.{c}') }}}} as {c}")
             typed.append(
-                f"(cleaned.{c}_is_placeholder or {{{{ bz_is_placeholder_date({parsed}) }}}})"
+                f"(parsed.{c}_is_placeholder or {{{{ bz_is_placeholder_date('parsed.{c}') }}}})"
                 f" as {c}_is_placeholder"
             )
         else:
-            typed.append(f"{_typed_expr(registry, item, el)} as {c}")
-            typed.append(f"cleaned.{c}_is_placeholder")
-        typed.append(f"cleaned.{c}_text")
-        typed.append(f"cleaned.{c}_delivered")
+            typed += [f"parsed.{c}", f"parsed.{c}_is_placeholder"]
+        typed += [f"parsed.{c}_text", f"parsed.{c}_delivered"]
     lineage = ["period", *(name for name, _, _ in LINEAGE)]
     normalised += [f"source.{name}" for name in lineage]
-    cleaned += [f"normalised.{name}" for name in lineage]
-    typed += [f"cleaned.{name}" for name in lineage]
+    flagged += [f"normalised.{name}" for name in lineage]
+    cleaned += [f"flagged.{name}" for name in lineage]
+    parsed += [f"cleaned.{name}" for name in lineage]
+    typed += [f"parsed.{name}" for name in lineage]
     final = [
         col.sql if col.sql == f"typed.{col.name}" else f"{col.sql} as {col.name}"
         for col in staged_columns(registry, ds)
@@ -457,8 +461,10 @@ def render_staging_sql(registry: Registry, ds: Dataset) -> str:
         [
             ("source", f"select * from {{{{ source('raw', '{ds.id}') }}}}"),
             ("normalised", _select(normalised, "from source")),
-            ("cleaned", _select(cleaned, "from normalised")),
-            ("typed", _select(typed, "from cleaned")),
+            ("flagged", _select(flagged, "from normalised")),
+            ("cleaned", _select(cleaned, "from flagged")),
+            ("parsed", _select(parsed, "from cleaned")),
+            ("typed", _select(typed, "from parsed")),
             ("final", _select(final, "from typed")),
         ]
     )

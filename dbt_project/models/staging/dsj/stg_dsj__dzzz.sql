@@ -35,31 +35,31 @@ normalised as (
 
 ),
 
-cleaned as (
+flagged as (
 
     select
-        case when {{ bz_is_placeholder('normalised.licence_no_norm', [], numeric=false) }} then null else normalised.licence_no_norm end as licence_no_text,
+        normalised.licence_no_norm,
         coalesce({{ bz_is_placeholder('normalised.licence_no_norm', [], numeric=false) }}, false) as licence_no_is_placeholder,
         normalised.licence_no_delivered,
-        case when {{ bz_is_placeholder('normalised.licence_type_norm', ['01', '02', '03', '04', '05'], numeric=false) }} then null else normalised.licence_type_norm end as licence_type_text,
+        normalised.licence_type_norm,
         coalesce({{ bz_is_placeholder('normalised.licence_type_norm', ['01', '02', '03', '04', '05'], numeric=false) }}, false) as licence_type_is_placeholder,
         normalised.licence_type_delivered,
-        case when {{ bz_is_placeholder('normalised.holder_uscc_norm', [], numeric=false) }} then null else normalised.holder_uscc_norm end as holder_uscc_text,
+        normalised.holder_uscc_norm,
         coalesce({{ bz_is_placeholder('normalised.holder_uscc_norm', [], numeric=false) }}, false) as holder_uscc_is_placeholder,
         normalised.holder_uscc_delivered,
-        case when {{ bz_is_placeholder('normalised.holder_name_norm', [], numeric=false) }} then null else normalised.holder_name_norm end as holder_name_text,
+        normalised.holder_name_norm,
         coalesce({{ bz_is_placeholder('normalised.holder_name_norm', [], numeric=false) }}, false) as holder_name_is_placeholder,
         normalised.holder_name_delivered,
-        case when {{ bz_is_placeholder('normalised.issuing_authority_norm', [], numeric=false) }} then null else normalised.issuing_authority_norm end as issuing_authority_text,
+        normalised.issuing_authority_norm,
         coalesce({{ bz_is_placeholder('normalised.issuing_authority_norm', [], numeric=false) }}, false) as issuing_authority_is_placeholder,
         normalised.issuing_authority_delivered,
-        case when {{ bz_is_placeholder('normalised.issue_date_norm', [], numeric=false) }} then null else normalised.issue_date_norm end as issue_date_text,
+        normalised.issue_date_norm,
         coalesce({{ bz_is_placeholder('normalised.issue_date_norm', [], numeric=false) }}, false) as issue_date_is_placeholder,
         normalised.issue_date_delivered,
-        case when {{ bz_is_placeholder('normalised.expiry_date_norm', [], numeric=false) }} then null else normalised.expiry_date_norm end as expiry_date_text,
+        normalised.expiry_date_norm,
         coalesce({{ bz_is_placeholder('normalised.expiry_date_norm', [], numeric=false) }}, false) as expiry_date_is_placeholder,
         normalised.expiry_date_delivered,
-        case when {{ bz_is_placeholder('normalised.licence_status_norm', ['1', '2', '3'], numeric=false) }} then null else normalised.licence_status_norm end as licence_status_text,
+        normalised.licence_status_norm,
         coalesce({{ bz_is_placeholder('normalised.licence_status_norm', ['1', '2', '3'], numeric=false) }}, false) as licence_status_is_placeholder,
         normalised.licence_status_delivered,
         normalised.period,
@@ -71,7 +71,43 @@ cleaned as (
 
 ),
 
-typed as (
+cleaned as (
+
+    select
+        case when flagged.licence_no_is_placeholder then null else flagged.licence_no_norm end as licence_no_text,
+        flagged.licence_no_is_placeholder,
+        flagged.licence_no_delivered,
+        case when flagged.licence_type_is_placeholder then null else flagged.licence_type_norm end as licence_type_text,
+        flagged.licence_type_is_placeholder,
+        flagged.licence_type_delivered,
+        case when flagged.holder_uscc_is_placeholder then null else flagged.holder_uscc_norm end as holder_uscc_text,
+        flagged.holder_uscc_is_placeholder,
+        flagged.holder_uscc_delivered,
+        case when flagged.holder_name_is_placeholder then null else flagged.holder_name_norm end as holder_name_text,
+        flagged.holder_name_is_placeholder,
+        flagged.holder_name_delivered,
+        case when flagged.issuing_authority_is_placeholder then null else flagged.issuing_authority_norm end as issuing_authority_text,
+        flagged.issuing_authority_is_placeholder,
+        flagged.issuing_authority_delivered,
+        case when flagged.issue_date_is_placeholder then null else flagged.issue_date_norm end as issue_date_text,
+        flagged.issue_date_is_placeholder,
+        flagged.issue_date_delivered,
+        case when flagged.expiry_date_is_placeholder then null else flagged.expiry_date_norm end as expiry_date_text,
+        flagged.expiry_date_is_placeholder,
+        flagged.expiry_date_delivered,
+        case when flagged.licence_status_is_placeholder then null else flagged.licence_status_norm end as licence_status_text,
+        flagged.licence_status_is_placeholder,
+        flagged.licence_status_delivered,
+        flagged.period,
+        flagged._batch_id,
+        flagged._source,
+        flagged._row_number,
+        flagged._loaded_at
+    from flagged
+
+),
+
+parsed as (
 
     select
         cleaned.licence_no_text as licence_no,
@@ -94,12 +130,12 @@ typed as (
         cleaned.issuing_authority_is_placeholder,
         cleaned.issuing_authority_text,
         cleaned.issuing_authority_delivered,
-        {{ bz_unless_placeholder_date(bz_date('cleaned.issue_date_text')) }} as issue_date,
-        (cleaned.issue_date_is_placeholder or {{ bz_is_placeholder_date(bz_date('cleaned.issue_date_text')) }}) as issue_date_is_placeholder,
+        {{ bz_date('cleaned.issue_date_text') }} as issue_date,
+        cleaned.issue_date_is_placeholder,
         cleaned.issue_date_text,
         cleaned.issue_date_delivered,
-        {{ bz_unless_placeholder_date(bz_date('cleaned.expiry_date_text')) }} as expiry_date,
-        (cleaned.expiry_date_is_placeholder or {{ bz_is_placeholder_date(bz_date('cleaned.expiry_date_text')) }}) as expiry_date_is_placeholder,
+        {{ bz_date('cleaned.expiry_date_text') }} as expiry_date,
+        cleaned.expiry_date_is_placeholder,
         cleaned.expiry_date_text,
         cleaned.expiry_date_delivered,
         cleaned.licence_status_text as licence_status,
@@ -112,6 +148,50 @@ typed as (
         cleaned._row_number,
         cleaned._loaded_at
     from cleaned
+
+),
+
+typed as (
+
+    select
+        parsed.licence_no,
+        parsed.licence_no_is_placeholder,
+        parsed.licence_no_text,
+        parsed.licence_no_delivered,
+        parsed.licence_type,
+        parsed.licence_type_is_placeholder,
+        parsed.licence_type_text,
+        parsed.licence_type_delivered,
+        parsed.holder_uscc,
+        parsed.holder_uscc_is_placeholder,
+        parsed.holder_uscc_text,
+        parsed.holder_uscc_delivered,
+        parsed.holder_name,
+        parsed.holder_name_is_placeholder,
+        parsed.holder_name_text,
+        parsed.holder_name_delivered,
+        parsed.issuing_authority,
+        parsed.issuing_authority_is_placeholder,
+        parsed.issuing_authority_text,
+        parsed.issuing_authority_delivered,
+        {{ bz_unless_placeholder_date('parsed.issue_date') }} as issue_date,
+        (parsed.issue_date_is_placeholder or {{ bz_is_placeholder_date('parsed.issue_date') }}) as issue_date_is_placeholder,
+        parsed.issue_date_text,
+        parsed.issue_date_delivered,
+        {{ bz_unless_placeholder_date('parsed.expiry_date') }} as expiry_date,
+        (parsed.expiry_date_is_placeholder or {{ bz_is_placeholder_date('parsed.expiry_date') }}) as expiry_date_is_placeholder,
+        parsed.expiry_date_text,
+        parsed.expiry_date_delivered,
+        parsed.licence_status,
+        parsed.licence_status_is_placeholder,
+        parsed.licence_status_text,
+        parsed.licence_status_delivered,
+        parsed.period,
+        parsed._batch_id,
+        parsed._source,
+        parsed._row_number,
+        parsed._loaded_at
+    from parsed
 
 ),
 

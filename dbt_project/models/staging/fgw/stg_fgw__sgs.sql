@@ -35,31 +35,31 @@ normalised as (
 
 ),
 
-cleaned as (
+flagged as (
 
     select
-        case when {{ bz_is_placeholder('normalised.decision_doc_no_norm', [], numeric=false) }} then null else normalised.decision_doc_no_norm end as decision_doc_no_text,
+        normalised.decision_doc_no_norm,
         coalesce({{ bz_is_placeholder('normalised.decision_doc_no_norm', [], numeric=false) }}, false) as decision_doc_no_is_placeholder,
         normalised.decision_doc_no_delivered,
-        case when {{ bz_is_placeholder('normalised.decision_type_norm', ['1', '2'], numeric=false) }} then null else normalised.decision_type_norm end as decision_type_text,
+        normalised.decision_type_norm,
         coalesce({{ bz_is_placeholder('normalised.decision_type_norm', ['1', '2'], numeric=false) }}, false) as decision_type_is_placeholder,
         normalised.decision_type_delivered,
-        case when {{ bz_is_placeholder('normalised.uscc_norm', [], numeric=false) }} then null else normalised.uscc_norm end as uscc_text,
+        normalised.uscc_norm,
         coalesce({{ bz_is_placeholder('normalised.uscc_norm', [], numeric=false) }}, false) as uscc_is_placeholder,
         normalised.uscc_delivered,
-        case when {{ bz_is_placeholder('normalised.entity_name_norm', [], numeric=false) }} then null else normalised.entity_name_norm end as entity_name_text,
+        normalised.entity_name_norm,
         coalesce({{ bz_is_placeholder('normalised.entity_name_norm', [], numeric=false) }}, false) as entity_name_is_placeholder,
         normalised.entity_name_delivered,
-        case when {{ bz_is_placeholder('normalised.legal_rep_name_norm', [], numeric=false) }} then null else normalised.legal_rep_name_norm end as legal_rep_name_text,
+        normalised.legal_rep_name_norm,
         coalesce({{ bz_is_placeholder('normalised.legal_rep_name_norm', [], numeric=false) }}, false) as legal_rep_name_is_placeholder,
         normalised.legal_rep_name_delivered,
-        case when {{ bz_is_placeholder('normalised.decision_content_norm', [], numeric=false) }} then null else normalised.decision_content_norm end as decision_content_text,
+        normalised.decision_content_norm,
         coalesce({{ bz_is_placeholder('normalised.decision_content_norm', [], numeric=false) }}, false) as decision_content_is_placeholder,
         normalised.decision_content_delivered,
-        case when {{ bz_is_placeholder('normalised.penalty_amount_norm', [], numeric=true) }} then null else normalised.penalty_amount_norm end as penalty_amount_text,
+        normalised.penalty_amount_norm,
         coalesce({{ bz_is_placeholder('normalised.penalty_amount_norm', [], numeric=true) }}, false) as penalty_amount_is_placeholder,
         normalised.penalty_amount_delivered,
-        case when {{ bz_is_placeholder('normalised.decision_date_norm', [], numeric=false) }} then null else normalised.decision_date_norm end as decision_date_text,
+        normalised.decision_date_norm,
         coalesce({{ bz_is_placeholder('normalised.decision_date_norm', [], numeric=false) }}, false) as decision_date_is_placeholder,
         normalised.decision_date_delivered,
         normalised.period,
@@ -71,7 +71,43 @@ cleaned as (
 
 ),
 
-typed as (
+cleaned as (
+
+    select
+        case when flagged.decision_doc_no_is_placeholder then null else flagged.decision_doc_no_norm end as decision_doc_no_text,
+        flagged.decision_doc_no_is_placeholder,
+        flagged.decision_doc_no_delivered,
+        case when flagged.decision_type_is_placeholder then null else flagged.decision_type_norm end as decision_type_text,
+        flagged.decision_type_is_placeholder,
+        flagged.decision_type_delivered,
+        case when flagged.uscc_is_placeholder then null else flagged.uscc_norm end as uscc_text,
+        flagged.uscc_is_placeholder,
+        flagged.uscc_delivered,
+        case when flagged.entity_name_is_placeholder then null else flagged.entity_name_norm end as entity_name_text,
+        flagged.entity_name_is_placeholder,
+        flagged.entity_name_delivered,
+        case when flagged.legal_rep_name_is_placeholder then null else flagged.legal_rep_name_norm end as legal_rep_name_text,
+        flagged.legal_rep_name_is_placeholder,
+        flagged.legal_rep_name_delivered,
+        case when flagged.decision_content_is_placeholder then null else flagged.decision_content_norm end as decision_content_text,
+        flagged.decision_content_is_placeholder,
+        flagged.decision_content_delivered,
+        case when flagged.penalty_amount_is_placeholder then null else flagged.penalty_amount_norm end as penalty_amount_text,
+        flagged.penalty_amount_is_placeholder,
+        flagged.penalty_amount_delivered,
+        case when flagged.decision_date_is_placeholder then null else flagged.decision_date_norm end as decision_date_text,
+        flagged.decision_date_is_placeholder,
+        flagged.decision_date_delivered,
+        flagged.period,
+        flagged._batch_id,
+        flagged._source,
+        flagged._row_number,
+        flagged._loaded_at
+    from flagged
+
+),
+
+parsed as (
 
     select
         cleaned.decision_doc_no_text as decision_doc_no,
@@ -102,8 +138,8 @@ typed as (
         cleaned.penalty_amount_is_placeholder,
         cleaned.penalty_amount_text,
         cleaned.penalty_amount_delivered,
-        {{ bz_unless_placeholder_date(bz_date('cleaned.decision_date_text')) }} as decision_date,
-        (cleaned.decision_date_is_placeholder or {{ bz_is_placeholder_date(bz_date('cleaned.decision_date_text')) }}) as decision_date_is_placeholder,
+        {{ bz_date('cleaned.decision_date_text') }} as decision_date,
+        cleaned.decision_date_is_placeholder,
         cleaned.decision_date_text,
         cleaned.decision_date_delivered,
         cleaned.period,
@@ -112,6 +148,50 @@ typed as (
         cleaned._row_number,
         cleaned._loaded_at
     from cleaned
+
+),
+
+typed as (
+
+    select
+        parsed.decision_doc_no,
+        parsed.decision_doc_no_is_placeholder,
+        parsed.decision_doc_no_text,
+        parsed.decision_doc_no_delivered,
+        parsed.decision_type,
+        parsed.decision_type_is_placeholder,
+        parsed.decision_type_text,
+        parsed.decision_type_delivered,
+        parsed.uscc,
+        parsed.uscc_is_placeholder,
+        parsed.uscc_text,
+        parsed.uscc_delivered,
+        parsed.entity_name,
+        parsed.entity_name_is_placeholder,
+        parsed.entity_name_text,
+        parsed.entity_name_delivered,
+        parsed.legal_rep_name,
+        parsed.legal_rep_name_is_placeholder,
+        parsed.legal_rep_name_text,
+        parsed.legal_rep_name_delivered,
+        parsed.decision_content,
+        parsed.decision_content_is_placeholder,
+        parsed.decision_content_text,
+        parsed.decision_content_delivered,
+        parsed.penalty_amount,
+        parsed.penalty_amount_is_placeholder,
+        parsed.penalty_amount_text,
+        parsed.penalty_amount_delivered,
+        {{ bz_unless_placeholder_date('parsed.decision_date') }} as decision_date,
+        (parsed.decision_date_is_placeholder or {{ bz_is_placeholder_date('parsed.decision_date') }}) as decision_date_is_placeholder,
+        parsed.decision_date_text,
+        parsed.decision_date_delivered,
+        parsed.period,
+        parsed._batch_id,
+        parsed._source,
+        parsed._row_number,
+        parsed._loaded_at
+    from parsed
 
 ),
 

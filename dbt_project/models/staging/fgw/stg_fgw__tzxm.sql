@@ -37,34 +37,34 @@ normalised as (
 
 ),
 
-cleaned as (
+flagged as (
 
     select
-        case when {{ bz_is_placeholder('normalised.project_code_norm', [], numeric=false) }} then null else normalised.project_code_norm end as project_code_text,
+        normalised.project_code_norm,
         coalesce({{ bz_is_placeholder('normalised.project_code_norm', [], numeric=false) }}, false) as project_code_is_placeholder,
         normalised.project_code_delivered,
-        case when {{ bz_is_placeholder('normalised.project_name_norm', [], numeric=false) }} then null else normalised.project_name_norm end as project_name_text,
+        normalised.project_name_norm,
         coalesce({{ bz_is_placeholder('normalised.project_name_norm', [], numeric=false) }}, false) as project_name_is_placeholder,
         normalised.project_name_delivered,
-        case when {{ bz_is_placeholder('normalised.uscc_norm', [], numeric=false) }} then null else normalised.uscc_norm end as uscc_text,
+        normalised.uscc_norm,
         coalesce({{ bz_is_placeholder('normalised.uscc_norm', [], numeric=false) }}, false) as uscc_is_placeholder,
         normalised.uscc_delivered,
-        case when {{ bz_is_placeholder('normalised.entity_name_norm', [], numeric=false) }} then null else normalised.entity_name_norm end as entity_name_text,
+        normalised.entity_name_norm,
         coalesce({{ bz_is_placeholder('normalised.entity_name_norm', [], numeric=false) }}, false) as entity_name_is_placeholder,
         normalised.entity_name_delivered,
-        case when {{ bz_is_placeholder('normalised.industry_code_norm', ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J', 'K', 'L', 'M', 'N', 'O', 'P', 'Q', 'R', 'S'], numeric=false) }} then null else normalised.industry_code_norm end as industry_code_text,
+        normalised.industry_code_norm,
         coalesce({{ bz_is_placeholder('normalised.industry_code_norm', ['A', 'B', 'C', 'D', 'E', 'F', 'G', 'H', 'I', 'J', 'K', 'L', 'M', 'N', 'O', 'P', 'Q', 'R', 'S'], numeric=false) }}, false) as industry_code_is_placeholder,
         normalised.industry_code_delivered,
-        case when {{ bz_is_placeholder('normalised.project_region_norm', [], numeric=false) }} then null else normalised.project_region_norm end as project_region_text,
+        normalised.project_region_norm,
         coalesce({{ bz_is_placeholder('normalised.project_region_norm', [], numeric=false) }}, false) as project_region_is_placeholder,
         normalised.project_region_delivered,
-        case when {{ bz_is_placeholder('normalised.total_investment_norm', [], numeric=true) }} then null else normalised.total_investment_norm end as total_investment_text,
+        normalised.total_investment_norm,
         coalesce({{ bz_is_placeholder('normalised.total_investment_norm', [], numeric=true) }}, false) as total_investment_is_placeholder,
         normalised.total_investment_delivered,
-        case when {{ bz_is_placeholder('normalised.project_status_norm', ['1', '2', '3', '4'], numeric=false) }} then null else normalised.project_status_norm end as project_status_text,
+        normalised.project_status_norm,
         coalesce({{ bz_is_placeholder('normalised.project_status_norm', ['1', '2', '3', '4'], numeric=false) }}, false) as project_status_is_placeholder,
         normalised.project_status_delivered,
-        case when {{ bz_is_placeholder('normalised.start_date_norm', [], numeric=false) }} then null else normalised.start_date_norm end as start_date_text,
+        normalised.start_date_norm,
         coalesce({{ bz_is_placeholder('normalised.start_date_norm', [], numeric=false) }}, false) as start_date_is_placeholder,
         normalised.start_date_delivered,
         normalised.period,
@@ -76,7 +76,46 @@ cleaned as (
 
 ),
 
-typed as (
+cleaned as (
+
+    select
+        case when flagged.project_code_is_placeholder then null else flagged.project_code_norm end as project_code_text,
+        flagged.project_code_is_placeholder,
+        flagged.project_code_delivered,
+        case when flagged.project_name_is_placeholder then null else flagged.project_name_norm end as project_name_text,
+        flagged.project_name_is_placeholder,
+        flagged.project_name_delivered,
+        case when flagged.uscc_is_placeholder then null else flagged.uscc_norm end as uscc_text,
+        flagged.uscc_is_placeholder,
+        flagged.uscc_delivered,
+        case when flagged.entity_name_is_placeholder then null else flagged.entity_name_norm end as entity_name_text,
+        flagged.entity_name_is_placeholder,
+        flagged.entity_name_delivered,
+        case when flagged.industry_code_is_placeholder then null else flagged.industry_code_norm end as industry_code_text,
+        flagged.industry_code_is_placeholder,
+        flagged.industry_code_delivered,
+        case when flagged.project_region_is_placeholder then null else flagged.project_region_norm end as project_region_text,
+        flagged.project_region_is_placeholder,
+        flagged.project_region_delivered,
+        case when flagged.total_investment_is_placeholder then null else flagged.total_investment_norm end as total_investment_text,
+        flagged.total_investment_is_placeholder,
+        flagged.total_investment_delivered,
+        case when flagged.project_status_is_placeholder then null else flagged.project_status_norm end as project_status_text,
+        flagged.project_status_is_placeholder,
+        flagged.project_status_delivered,
+        case when flagged.start_date_is_placeholder then null else flagged.start_date_norm end as start_date_text,
+        flagged.start_date_is_placeholder,
+        flagged.start_date_delivered,
+        flagged.period,
+        flagged._batch_id,
+        flagged._source,
+        flagged._row_number,
+        flagged._loaded_at
+    from flagged
+
+),
+
+parsed as (
 
     select
         cleaned.project_code_text as project_code,
@@ -111,8 +150,8 @@ typed as (
         cleaned.project_status_is_placeholder,
         cleaned.project_status_text,
         cleaned.project_status_delivered,
-        {{ bz_unless_placeholder_date(bz_date('cleaned.start_date_text')) }} as start_date,
-        (cleaned.start_date_is_placeholder or {{ bz_is_placeholder_date(bz_date('cleaned.start_date_text')) }}) as start_date_is_placeholder,
+        {{ bz_date('cleaned.start_date_text') }} as start_date,
+        cleaned.start_date_is_placeholder,
         cleaned.start_date_text,
         cleaned.start_date_delivered,
         cleaned.period,
@@ -121,6 +160,54 @@ typed as (
         cleaned._row_number,
         cleaned._loaded_at
     from cleaned
+
+),
+
+typed as (
+
+    select
+        parsed.project_code,
+        parsed.project_code_is_placeholder,
+        parsed.project_code_text,
+        parsed.project_code_delivered,
+        parsed.project_name,
+        parsed.project_name_is_placeholder,
+        parsed.project_name_text,
+        parsed.project_name_delivered,
+        parsed.uscc,
+        parsed.uscc_is_placeholder,
+        parsed.uscc_text,
+        parsed.uscc_delivered,
+        parsed.entity_name,
+        parsed.entity_name_is_placeholder,
+        parsed.entity_name_text,
+        parsed.entity_name_delivered,
+        parsed.industry_code,
+        parsed.industry_code_is_placeholder,
+        parsed.industry_code_text,
+        parsed.industry_code_delivered,
+        parsed.project_region,
+        parsed.project_region_is_placeholder,
+        parsed.project_region_text,
+        parsed.project_region_delivered,
+        parsed.total_investment,
+        parsed.total_investment_is_placeholder,
+        parsed.total_investment_text,
+        parsed.total_investment_delivered,
+        parsed.project_status,
+        parsed.project_status_is_placeholder,
+        parsed.project_status_text,
+        parsed.project_status_delivered,
+        {{ bz_unless_placeholder_date('parsed.start_date') }} as start_date,
+        (parsed.start_date_is_placeholder or {{ bz_is_placeholder_date('parsed.start_date') }}) as start_date_is_placeholder,
+        parsed.start_date_text,
+        parsed.start_date_delivered,
+        parsed.period,
+        parsed._batch_id,
+        parsed._source,
+        parsed._row_number,
+        parsed._loaded_at
+    from parsed
 
 ),
 

@@ -29,22 +29,22 @@ normalised as (
 
 ),
 
-cleaned as (
+flagged as (
 
     select
-        case when {{ bz_is_placeholder('normalised.uscc_norm', [], numeric=false) }} then null else normalised.uscc_norm end as uscc_text,
+        normalised.uscc_norm,
         coalesce({{ bz_is_placeholder('normalised.uscc_norm', [], numeric=false) }}, false) as uscc_is_placeholder,
         normalised.uscc_delivered,
-        case when {{ bz_is_placeholder('normalised.entity_name_norm', [], numeric=false) }} then null else normalised.entity_name_norm end as entity_name_text,
+        normalised.entity_name_norm,
         coalesce({{ bz_is_placeholder('normalised.entity_name_norm', [], numeric=false) }}, false) as entity_name_is_placeholder,
         normalised.entity_name_delivered,
-        case when {{ bz_is_placeholder('normalised.legal_rep_name_norm', [], numeric=false) }} then null else normalised.legal_rep_name_norm end as legal_rep_name_text,
+        normalised.legal_rep_name_norm,
         coalesce({{ bz_is_placeholder('normalised.legal_rep_name_norm', [], numeric=false) }}, false) as legal_rep_name_is_placeholder,
         normalised.legal_rep_name_delivered,
-        case when {{ bz_is_placeholder('normalised.public_credit_grade_norm', ['A', 'B', 'C', 'D'], numeric=false) }} then null else normalised.public_credit_grade_norm end as public_credit_grade_text,
+        normalised.public_credit_grade_norm,
         coalesce({{ bz_is_placeholder('normalised.public_credit_grade_norm', ['A', 'B', 'C', 'D'], numeric=false) }}, false) as public_credit_grade_is_placeholder,
         normalised.public_credit_grade_delivered,
-        case when {{ bz_is_placeholder('normalised.evaluation_date_norm', [], numeric=false) }} then null else normalised.evaluation_date_norm end as evaluation_date_text,
+        normalised.evaluation_date_norm,
         coalesce({{ bz_is_placeholder('normalised.evaluation_date_norm', [], numeric=false) }}, false) as evaluation_date_is_placeholder,
         normalised.evaluation_date_delivered,
         normalised.period,
@@ -56,7 +56,34 @@ cleaned as (
 
 ),
 
-typed as (
+cleaned as (
+
+    select
+        case when flagged.uscc_is_placeholder then null else flagged.uscc_norm end as uscc_text,
+        flagged.uscc_is_placeholder,
+        flagged.uscc_delivered,
+        case when flagged.entity_name_is_placeholder then null else flagged.entity_name_norm end as entity_name_text,
+        flagged.entity_name_is_placeholder,
+        flagged.entity_name_delivered,
+        case when flagged.legal_rep_name_is_placeholder then null else flagged.legal_rep_name_norm end as legal_rep_name_text,
+        flagged.legal_rep_name_is_placeholder,
+        flagged.legal_rep_name_delivered,
+        case when flagged.public_credit_grade_is_placeholder then null else flagged.public_credit_grade_norm end as public_credit_grade_text,
+        flagged.public_credit_grade_is_placeholder,
+        flagged.public_credit_grade_delivered,
+        case when flagged.evaluation_date_is_placeholder then null else flagged.evaluation_date_norm end as evaluation_date_text,
+        flagged.evaluation_date_is_placeholder,
+        flagged.evaluation_date_delivered,
+        flagged.period,
+        flagged._batch_id,
+        flagged._source,
+        flagged._row_number,
+        flagged._loaded_at
+    from flagged
+
+),
+
+parsed as (
 
     select
         cleaned.uscc_text as uscc,
@@ -75,8 +102,8 @@ typed as (
         cleaned.public_credit_grade_is_placeholder,
         cleaned.public_credit_grade_text,
         cleaned.public_credit_grade_delivered,
-        {{ bz_unless_placeholder_date(bz_date('cleaned.evaluation_date_text')) }} as evaluation_date,
-        (cleaned.evaluation_date_is_placeholder or {{ bz_is_placeholder_date(bz_date('cleaned.evaluation_date_text')) }}) as evaluation_date_is_placeholder,
+        {{ bz_date('cleaned.evaluation_date_text') }} as evaluation_date,
+        cleaned.evaluation_date_is_placeholder,
         cleaned.evaluation_date_text,
         cleaned.evaluation_date_delivered,
         cleaned.period,
@@ -85,6 +112,38 @@ typed as (
         cleaned._row_number,
         cleaned._loaded_at
     from cleaned
+
+),
+
+typed as (
+
+    select
+        parsed.uscc,
+        parsed.uscc_is_placeholder,
+        parsed.uscc_text,
+        parsed.uscc_delivered,
+        parsed.entity_name,
+        parsed.entity_name_is_placeholder,
+        parsed.entity_name_text,
+        parsed.entity_name_delivered,
+        parsed.legal_rep_name,
+        parsed.legal_rep_name_is_placeholder,
+        parsed.legal_rep_name_text,
+        parsed.legal_rep_name_delivered,
+        parsed.public_credit_grade,
+        parsed.public_credit_grade_is_placeholder,
+        parsed.public_credit_grade_text,
+        parsed.public_credit_grade_delivered,
+        {{ bz_unless_placeholder_date('parsed.evaluation_date') }} as evaluation_date,
+        (parsed.evaluation_date_is_placeholder or {{ bz_is_placeholder_date('parsed.evaluation_date') }}) as evaluation_date_is_placeholder,
+        parsed.evaluation_date_text,
+        parsed.evaluation_date_delivered,
+        parsed.period,
+        parsed._batch_id,
+        parsed._source,
+        parsed._row_number,
+        parsed._loaded_at
+    from parsed
 
 ),
 

@@ -29,22 +29,22 @@ normalised as (
 
 ),
 
-cleaned as (
+flagged as (
 
     select
-        case when {{ bz_is_placeholder('normalised.power_account_norm', [], numeric=false) }} then null else normalised.power_account_norm end as power_account_text,
+        normalised.power_account_norm,
         coalesce({{ bz_is_placeholder('normalised.power_account_norm', [], numeric=false) }}, false) as power_account_is_placeholder,
         normalised.power_account_delivered,
-        case when {{ bz_is_placeholder('normalised.account_name_norm', [], numeric=false) }} then null else normalised.account_name_norm end as account_name_text,
+        normalised.account_name_norm,
         coalesce({{ bz_is_placeholder('normalised.account_name_norm', [], numeric=false) }}, false) as account_name_is_placeholder,
         normalised.account_name_delivered,
-        case when {{ bz_is_placeholder('normalised.uscc_norm', [], numeric=false) }} then null else normalised.uscc_norm end as uscc_text,
+        normalised.uscc_norm,
         coalesce({{ bz_is_placeholder('normalised.uscc_norm', [], numeric=false) }}, false) as uscc_is_placeholder,
         normalised.uscc_delivered,
-        case when {{ bz_is_placeholder('normalised.report_month_norm', [], numeric=false) }} then null else normalised.report_month_norm end as report_month_text,
+        normalised.report_month_norm,
         coalesce({{ bz_is_placeholder('normalised.report_month_norm', [], numeric=false) }}, false) as report_month_is_placeholder,
         normalised.report_month_delivered,
-        case when {{ bz_is_placeholder('normalised.power_kwh_norm', [], numeric=true) }} then null else normalised.power_kwh_norm end as power_kwh_text,
+        normalised.power_kwh_norm,
         coalesce({{ bz_is_placeholder('normalised.power_kwh_norm', [], numeric=true) }}, false) as power_kwh_is_placeholder,
         normalised.power_kwh_delivered,
         normalised.period,
@@ -56,7 +56,34 @@ cleaned as (
 
 ),
 
-typed as (
+cleaned as (
+
+    select
+        case when flagged.power_account_is_placeholder then null else flagged.power_account_norm end as power_account_text,
+        flagged.power_account_is_placeholder,
+        flagged.power_account_delivered,
+        case when flagged.account_name_is_placeholder then null else flagged.account_name_norm end as account_name_text,
+        flagged.account_name_is_placeholder,
+        flagged.account_name_delivered,
+        case when flagged.uscc_is_placeholder then null else flagged.uscc_norm end as uscc_text,
+        flagged.uscc_is_placeholder,
+        flagged.uscc_delivered,
+        case when flagged.report_month_is_placeholder then null else flagged.report_month_norm end as report_month_text,
+        flagged.report_month_is_placeholder,
+        flagged.report_month_delivered,
+        case when flagged.power_kwh_is_placeholder then null else flagged.power_kwh_norm end as power_kwh_text,
+        flagged.power_kwh_is_placeholder,
+        flagged.power_kwh_delivered,
+        flagged.period,
+        flagged._batch_id,
+        flagged._source,
+        flagged._row_number,
+        flagged._loaded_at
+    from flagged
+
+),
+
+parsed as (
 
     select
         cleaned.power_account_text as power_account,
@@ -85,6 +112,38 @@ typed as (
         cleaned._row_number,
         cleaned._loaded_at
     from cleaned
+
+),
+
+typed as (
+
+    select
+        parsed.power_account,
+        parsed.power_account_is_placeholder,
+        parsed.power_account_text,
+        parsed.power_account_delivered,
+        parsed.account_name,
+        parsed.account_name_is_placeholder,
+        parsed.account_name_text,
+        parsed.account_name_delivered,
+        parsed.uscc,
+        parsed.uscc_is_placeholder,
+        parsed.uscc_text,
+        parsed.uscc_delivered,
+        parsed.report_month,
+        parsed.report_month_is_placeholder,
+        parsed.report_month_text,
+        parsed.report_month_delivered,
+        parsed.power_kwh,
+        parsed.power_kwh_is_placeholder,
+        parsed.power_kwh_text,
+        parsed.power_kwh_delivered,
+        parsed.period,
+        parsed._batch_id,
+        parsed._source,
+        parsed._row_number,
+        parsed._loaded_at
+    from parsed
 
 ),
 

@@ -35,31 +35,31 @@ normalised as (
 
 ),
 
-cleaned as (
+flagged as (
 
     select
-        case when {{ bz_is_placeholder('normalised.marriage_cert_no_norm', [], numeric=false) }} then null else normalised.marriage_cert_no_norm end as marriage_cert_no_text,
+        normalised.marriage_cert_no_norm,
         coalesce({{ bz_is_placeholder('normalised.marriage_cert_no_norm', [], numeric=false) }}, false) as marriage_cert_no_is_placeholder,
         normalised.marriage_cert_no_delivered,
-        case when {{ bz_is_placeholder('normalised.marriage_type_norm', ['1', '2'], numeric=false) }} then null else normalised.marriage_type_norm end as marriage_type_text,
+        normalised.marriage_type_norm,
         coalesce({{ bz_is_placeholder('normalised.marriage_type_norm', ['1', '2'], numeric=false) }}, false) as marriage_type_is_placeholder,
         normalised.marriage_type_delivered,
-        case when {{ bz_is_placeholder('normalised.marriage_date_norm', [], numeric=false) }} then null else normalised.marriage_date_norm end as marriage_date_text,
+        normalised.marriage_date_norm,
         coalesce({{ bz_is_placeholder('normalised.marriage_date_norm', [], numeric=false) }}, false) as marriage_date_is_placeholder,
         normalised.marriage_date_delivered,
-        case when {{ bz_is_placeholder('normalised.male_id_norm', [], numeric=false) }} then null else normalised.male_id_norm end as male_id_text,
+        normalised.male_id_norm,
         coalesce({{ bz_is_placeholder('normalised.male_id_norm', [], numeric=false) }}, false) as male_id_is_placeholder,
         normalised.male_id_delivered,
-        case when {{ bz_is_placeholder('normalised.male_name_norm', [], numeric=false) }} then null else normalised.male_name_norm end as male_name_text,
+        normalised.male_name_norm,
         coalesce({{ bz_is_placeholder('normalised.male_name_norm', [], numeric=false) }}, false) as male_name_is_placeholder,
         normalised.male_name_delivered,
-        case when {{ bz_is_placeholder('normalised.female_id_norm', [], numeric=false) }} then null else normalised.female_id_norm end as female_id_text,
+        normalised.female_id_norm,
         coalesce({{ bz_is_placeholder('normalised.female_id_norm', [], numeric=false) }}, false) as female_id_is_placeholder,
         normalised.female_id_delivered,
-        case when {{ bz_is_placeholder('normalised.female_name_norm', [], numeric=false) }} then null else normalised.female_name_norm end as female_name_text,
+        normalised.female_name_norm,
         coalesce({{ bz_is_placeholder('normalised.female_name_norm', [], numeric=false) }}, false) as female_name_is_placeholder,
         normalised.female_name_delivered,
-        case when {{ bz_is_placeholder('normalised.admin_region_norm', [], numeric=false) }} then null else normalised.admin_region_norm end as admin_region_text,
+        normalised.admin_region_norm,
         coalesce({{ bz_is_placeholder('normalised.admin_region_norm', [], numeric=false) }}, false) as admin_region_is_placeholder,
         normalised.admin_region_delivered,
         normalised.period,
@@ -71,7 +71,43 @@ cleaned as (
 
 ),
 
-typed as (
+cleaned as (
+
+    select
+        case when flagged.marriage_cert_no_is_placeholder then null else flagged.marriage_cert_no_norm end as marriage_cert_no_text,
+        flagged.marriage_cert_no_is_placeholder,
+        flagged.marriage_cert_no_delivered,
+        case when flagged.marriage_type_is_placeholder then null else flagged.marriage_type_norm end as marriage_type_text,
+        flagged.marriage_type_is_placeholder,
+        flagged.marriage_type_delivered,
+        case when flagged.marriage_date_is_placeholder then null else flagged.marriage_date_norm end as marriage_date_text,
+        flagged.marriage_date_is_placeholder,
+        flagged.marriage_date_delivered,
+        case when flagged.male_id_is_placeholder then null else flagged.male_id_norm end as male_id_text,
+        flagged.male_id_is_placeholder,
+        flagged.male_id_delivered,
+        case when flagged.male_name_is_placeholder then null else flagged.male_name_norm end as male_name_text,
+        flagged.male_name_is_placeholder,
+        flagged.male_name_delivered,
+        case when flagged.female_id_is_placeholder then null else flagged.female_id_norm end as female_id_text,
+        flagged.female_id_is_placeholder,
+        flagged.female_id_delivered,
+        case when flagged.female_name_is_placeholder then null else flagged.female_name_norm end as female_name_text,
+        flagged.female_name_is_placeholder,
+        flagged.female_name_delivered,
+        case when flagged.admin_region_is_placeholder then null else flagged.admin_region_norm end as admin_region_text,
+        flagged.admin_region_is_placeholder,
+        flagged.admin_region_delivered,
+        flagged.period,
+        flagged._batch_id,
+        flagged._source,
+        flagged._row_number,
+        flagged._loaded_at
+    from flagged
+
+),
+
+parsed as (
 
     select
         cleaned.marriage_cert_no_text as marriage_cert_no,
@@ -82,8 +118,8 @@ typed as (
         cleaned.marriage_type_is_placeholder,
         cleaned.marriage_type_text,
         cleaned.marriage_type_delivered,
-        {{ bz_unless_placeholder_date(bz_date('cleaned.marriage_date_text')) }} as marriage_date,
-        (cleaned.marriage_date_is_placeholder or {{ bz_is_placeholder_date(bz_date('cleaned.marriage_date_text')) }}) as marriage_date_is_placeholder,
+        {{ bz_date('cleaned.marriage_date_text') }} as marriage_date,
+        cleaned.marriage_date_is_placeholder,
         cleaned.marriage_date_text,
         cleaned.marriage_date_delivered,
         {{ bz_ric('cleaned.male_id_text') }} as male_id,
@@ -112,6 +148,50 @@ typed as (
         cleaned._row_number,
         cleaned._loaded_at
     from cleaned
+
+),
+
+typed as (
+
+    select
+        parsed.marriage_cert_no,
+        parsed.marriage_cert_no_is_placeholder,
+        parsed.marriage_cert_no_text,
+        parsed.marriage_cert_no_delivered,
+        parsed.marriage_type,
+        parsed.marriage_type_is_placeholder,
+        parsed.marriage_type_text,
+        parsed.marriage_type_delivered,
+        {{ bz_unless_placeholder_date('parsed.marriage_date') }} as marriage_date,
+        (parsed.marriage_date_is_placeholder or {{ bz_is_placeholder_date('parsed.marriage_date') }}) as marriage_date_is_placeholder,
+        parsed.marriage_date_text,
+        parsed.marriage_date_delivered,
+        parsed.male_id,
+        parsed.male_id_is_placeholder,
+        parsed.male_id_text,
+        parsed.male_id_delivered,
+        parsed.male_name,
+        parsed.male_name_is_placeholder,
+        parsed.male_name_text,
+        parsed.male_name_delivered,
+        parsed.female_id,
+        parsed.female_id_is_placeholder,
+        parsed.female_id_text,
+        parsed.female_id_delivered,
+        parsed.female_name,
+        parsed.female_name_is_placeholder,
+        parsed.female_name_text,
+        parsed.female_name_delivered,
+        parsed.admin_region,
+        parsed.admin_region_is_placeholder,
+        parsed.admin_region_text,
+        parsed.admin_region_delivered,
+        parsed.period,
+        parsed._batch_id,
+        parsed._source,
+        parsed._row_number,
+        parsed._loaded_at
+    from parsed
 
 ),
 

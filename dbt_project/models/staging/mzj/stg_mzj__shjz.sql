@@ -33,28 +33,28 @@ normalised as (
 
 ),
 
-cleaned as (
+flagged as (
 
     select
-        case when {{ bz_is_placeholder('normalised.citizen_id_norm', [], numeric=false) }} then null else normalised.citizen_id_norm end as citizen_id_text,
+        normalised.citizen_id_norm,
         coalesce({{ bz_is_placeholder('normalised.citizen_id_norm', [], numeric=false) }}, false) as citizen_id_is_placeholder,
         normalised.citizen_id_delivered,
-        case when {{ bz_is_placeholder('normalised.person_name_norm', [], numeric=false) }} then null else normalised.person_name_norm end as person_name_text,
+        normalised.person_name_norm,
         coalesce({{ bz_is_placeholder('normalised.person_name_norm', [], numeric=false) }}, false) as person_name_is_placeholder,
         normalised.person_name_delivered,
-        case when {{ bz_is_placeholder('normalised.domicile_region_norm', [], numeric=false) }} then null else normalised.domicile_region_norm end as domicile_region_text,
+        normalised.domicile_region_norm,
         coalesce({{ bz_is_placeholder('normalised.domicile_region_norm', [], numeric=false) }}, false) as domicile_region_is_placeholder,
         normalised.domicile_region_delivered,
-        case when {{ bz_is_placeholder('normalised.mobile_norm', [], numeric=false) }} then null else normalised.mobile_norm end as mobile_text,
+        normalised.mobile_norm,
         coalesce({{ bz_is_placeholder('normalised.mobile_norm', [], numeric=false) }}, false) as mobile_is_placeholder,
         normalised.mobile_delivered,
-        case when {{ bz_is_placeholder('normalised.relief_type_norm', ['1', '2', '3'], numeric=false) }} then null else normalised.relief_type_norm end as relief_type_text,
+        normalised.relief_type_norm,
         coalesce({{ bz_is_placeholder('normalised.relief_type_norm', ['1', '2', '3'], numeric=false) }}, false) as relief_type_is_placeholder,
         normalised.relief_type_delivered,
-        case when {{ bz_is_placeholder('normalised.relief_amount_norm', [], numeric=true) }} then null else normalised.relief_amount_norm end as relief_amount_text,
+        normalised.relief_amount_norm,
         coalesce({{ bz_is_placeholder('normalised.relief_amount_norm', [], numeric=true) }}, false) as relief_amount_is_placeholder,
         normalised.relief_amount_delivered,
-        case when {{ bz_is_placeholder('normalised.relief_start_date_norm', [], numeric=false) }} then null else normalised.relief_start_date_norm end as relief_start_date_text,
+        normalised.relief_start_date_norm,
         coalesce({{ bz_is_placeholder('normalised.relief_start_date_norm', [], numeric=false) }}, false) as relief_start_date_is_placeholder,
         normalised.relief_start_date_delivered,
         normalised.period,
@@ -66,7 +66,40 @@ cleaned as (
 
 ),
 
-typed as (
+cleaned as (
+
+    select
+        case when flagged.citizen_id_is_placeholder then null else flagged.citizen_id_norm end as citizen_id_text,
+        flagged.citizen_id_is_placeholder,
+        flagged.citizen_id_delivered,
+        case when flagged.person_name_is_placeholder then null else flagged.person_name_norm end as person_name_text,
+        flagged.person_name_is_placeholder,
+        flagged.person_name_delivered,
+        case when flagged.domicile_region_is_placeholder then null else flagged.domicile_region_norm end as domicile_region_text,
+        flagged.domicile_region_is_placeholder,
+        flagged.domicile_region_delivered,
+        case when flagged.mobile_is_placeholder then null else flagged.mobile_norm end as mobile_text,
+        flagged.mobile_is_placeholder,
+        flagged.mobile_delivered,
+        case when flagged.relief_type_is_placeholder then null else flagged.relief_type_norm end as relief_type_text,
+        flagged.relief_type_is_placeholder,
+        flagged.relief_type_delivered,
+        case when flagged.relief_amount_is_placeholder then null else flagged.relief_amount_norm end as relief_amount_text,
+        flagged.relief_amount_is_placeholder,
+        flagged.relief_amount_delivered,
+        case when flagged.relief_start_date_is_placeholder then null else flagged.relief_start_date_norm end as relief_start_date_text,
+        flagged.relief_start_date_is_placeholder,
+        flagged.relief_start_date_delivered,
+        flagged.period,
+        flagged._batch_id,
+        flagged._source,
+        flagged._row_number,
+        flagged._loaded_at
+    from flagged
+
+),
+
+parsed as (
 
     select
         {{ bz_ric('cleaned.citizen_id_text') }} as citizen_id,
@@ -93,8 +126,8 @@ typed as (
         cleaned.relief_amount_is_placeholder,
         cleaned.relief_amount_text,
         cleaned.relief_amount_delivered,
-        {{ bz_unless_placeholder_date(bz_date('cleaned.relief_start_date_text')) }} as relief_start_date,
-        (cleaned.relief_start_date_is_placeholder or {{ bz_is_placeholder_date(bz_date('cleaned.relief_start_date_text')) }}) as relief_start_date_is_placeholder,
+        {{ bz_date('cleaned.relief_start_date_text') }} as relief_start_date,
+        cleaned.relief_start_date_is_placeholder,
         cleaned.relief_start_date_text,
         cleaned.relief_start_date_delivered,
         cleaned.period,
@@ -103,6 +136,46 @@ typed as (
         cleaned._row_number,
         cleaned._loaded_at
     from cleaned
+
+),
+
+typed as (
+
+    select
+        parsed.citizen_id,
+        parsed.citizen_id_is_placeholder,
+        parsed.citizen_id_text,
+        parsed.citizen_id_delivered,
+        parsed.person_name,
+        parsed.person_name_is_placeholder,
+        parsed.person_name_text,
+        parsed.person_name_delivered,
+        parsed.domicile_region,
+        parsed.domicile_region_is_placeholder,
+        parsed.domicile_region_text,
+        parsed.domicile_region_delivered,
+        parsed.mobile,
+        parsed.mobile_is_placeholder,
+        parsed.mobile_text,
+        parsed.mobile_delivered,
+        parsed.relief_type,
+        parsed.relief_type_is_placeholder,
+        parsed.relief_type_text,
+        parsed.relief_type_delivered,
+        parsed.relief_amount,
+        parsed.relief_amount_is_placeholder,
+        parsed.relief_amount_text,
+        parsed.relief_amount_delivered,
+        {{ bz_unless_placeholder_date('parsed.relief_start_date') }} as relief_start_date,
+        (parsed.relief_start_date_is_placeholder or {{ bz_is_placeholder_date('parsed.relief_start_date') }}) as relief_start_date_is_placeholder,
+        parsed.relief_start_date_text,
+        parsed.relief_start_date_delivered,
+        parsed.period,
+        parsed._batch_id,
+        parsed._source,
+        parsed._row_number,
+        parsed._loaded_at
+    from parsed
 
 ),
 

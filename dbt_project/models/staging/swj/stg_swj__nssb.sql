@@ -31,25 +31,25 @@ normalised as (
 
 ),
 
-cleaned as (
+flagged as (
 
     select
-        case when {{ bz_is_placeholder('normalised.uscc_norm', [], numeric=false) }} then null else normalised.uscc_norm end as uscc_text,
+        normalised.uscc_norm,
         coalesce({{ bz_is_placeholder('normalised.uscc_norm', [], numeric=false) }}, false) as uscc_is_placeholder,
         normalised.uscc_delivered,
-        case when {{ bz_is_placeholder('normalised.entity_name_norm', [], numeric=false) }} then null else normalised.entity_name_norm end as entity_name_text,
+        normalised.entity_name_norm,
         coalesce({{ bz_is_placeholder('normalised.entity_name_norm', [], numeric=false) }}, false) as entity_name_is_placeholder,
         normalised.entity_name_delivered,
-        case when {{ bz_is_placeholder('normalised.report_month_norm', [], numeric=false) }} then null else normalised.report_month_norm end as report_month_text,
+        normalised.report_month_norm,
         coalesce({{ bz_is_placeholder('normalised.report_month_norm', [], numeric=false) }}, false) as report_month_is_placeholder,
         normalised.report_month_delivered,
-        case when {{ bz_is_placeholder('normalised.sales_revenue_norm', [], numeric=true) }} then null else normalised.sales_revenue_norm end as sales_revenue_text,
+        normalised.sales_revenue_norm,
         coalesce({{ bz_is_placeholder('normalised.sales_revenue_norm', [], numeric=true) }}, false) as sales_revenue_is_placeholder,
         normalised.sales_revenue_delivered,
-        case when {{ bz_is_placeholder('normalised.tax_amount_norm', [], numeric=true) }} then null else normalised.tax_amount_norm end as tax_amount_text,
+        normalised.tax_amount_norm,
         coalesce({{ bz_is_placeholder('normalised.tax_amount_norm', [], numeric=true) }}, false) as tax_amount_is_placeholder,
         normalised.tax_amount_delivered,
-        case when {{ bz_is_placeholder('normalised.tax_credit_grade_norm', ['A', 'B', 'M', 'C', 'D'], numeric=false) }} then null else normalised.tax_credit_grade_norm end as tax_credit_grade_text,
+        normalised.tax_credit_grade_norm,
         coalesce({{ bz_is_placeholder('normalised.tax_credit_grade_norm', ['A', 'B', 'M', 'C', 'D'], numeric=false) }}, false) as tax_credit_grade_is_placeholder,
         normalised.tax_credit_grade_delivered,
         normalised.period,
@@ -61,7 +61,37 @@ cleaned as (
 
 ),
 
-typed as (
+cleaned as (
+
+    select
+        case when flagged.uscc_is_placeholder then null else flagged.uscc_norm end as uscc_text,
+        flagged.uscc_is_placeholder,
+        flagged.uscc_delivered,
+        case when flagged.entity_name_is_placeholder then null else flagged.entity_name_norm end as entity_name_text,
+        flagged.entity_name_is_placeholder,
+        flagged.entity_name_delivered,
+        case when flagged.report_month_is_placeholder then null else flagged.report_month_norm end as report_month_text,
+        flagged.report_month_is_placeholder,
+        flagged.report_month_delivered,
+        case when flagged.sales_revenue_is_placeholder then null else flagged.sales_revenue_norm end as sales_revenue_text,
+        flagged.sales_revenue_is_placeholder,
+        flagged.sales_revenue_delivered,
+        case when flagged.tax_amount_is_placeholder then null else flagged.tax_amount_norm end as tax_amount_text,
+        flagged.tax_amount_is_placeholder,
+        flagged.tax_amount_delivered,
+        case when flagged.tax_credit_grade_is_placeholder then null else flagged.tax_credit_grade_norm end as tax_credit_grade_text,
+        flagged.tax_credit_grade_is_placeholder,
+        flagged.tax_credit_grade_delivered,
+        flagged.period,
+        flagged._batch_id,
+        flagged._source,
+        flagged._row_number,
+        flagged._loaded_at
+    from flagged
+
+),
+
+parsed as (
 
     select
         cleaned.uscc_text as uscc,
@@ -94,6 +124,42 @@ typed as (
         cleaned._row_number,
         cleaned._loaded_at
     from cleaned
+
+),
+
+typed as (
+
+    select
+        parsed.uscc,
+        parsed.uscc_is_placeholder,
+        parsed.uscc_text,
+        parsed.uscc_delivered,
+        parsed.entity_name,
+        parsed.entity_name_is_placeholder,
+        parsed.entity_name_text,
+        parsed.entity_name_delivered,
+        parsed.report_month,
+        parsed.report_month_is_placeholder,
+        parsed.report_month_text,
+        parsed.report_month_delivered,
+        parsed.sales_revenue,
+        parsed.sales_revenue_is_placeholder,
+        parsed.sales_revenue_text,
+        parsed.sales_revenue_delivered,
+        parsed.tax_amount,
+        parsed.tax_amount_is_placeholder,
+        parsed.tax_amount_text,
+        parsed.tax_amount_delivered,
+        parsed.tax_credit_grade,
+        parsed.tax_credit_grade_is_placeholder,
+        parsed.tax_credit_grade_text,
+        parsed.tax_credit_grade_delivered,
+        parsed.period,
+        parsed._batch_id,
+        parsed._source,
+        parsed._row_number,
+        parsed._loaded_at
+    from parsed
 
 ),
 

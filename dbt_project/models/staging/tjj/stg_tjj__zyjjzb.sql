@@ -27,19 +27,19 @@ normalised as (
 
 ),
 
-cleaned as (
+flagged as (
 
     select
-        case when {{ bz_is_placeholder('normalised.admin_region_norm', [], numeric=false) }} then null else normalised.admin_region_norm end as admin_region_text,
+        normalised.admin_region_norm,
         coalesce({{ bz_is_placeholder('normalised.admin_region_norm', [], numeric=false) }}, false) as admin_region_is_placeholder,
         normalised.admin_region_delivered,
-        case when {{ bz_is_placeholder('normalised.report_month_norm', [], numeric=false) }} then null else normalised.report_month_norm end as report_month_text,
+        normalised.report_month_norm,
         coalesce({{ bz_is_placeholder('normalised.report_month_norm', [], numeric=false) }}, false) as report_month_is_placeholder,
         normalised.report_month_delivered,
-        case when {{ bz_is_placeholder('normalised.stat_item_norm', ['A01', 'A02', 'A03', 'A04', 'A05', 'A06', 'A07'], numeric=false) }} then null else normalised.stat_item_norm end as stat_item_text,
+        normalised.stat_item_norm,
         coalesce({{ bz_is_placeholder('normalised.stat_item_norm', ['A01', 'A02', 'A03', 'A04', 'A05', 'A06', 'A07'], numeric=false) }}, false) as stat_item_is_placeholder,
         normalised.stat_item_delivered,
-        case when {{ bz_is_placeholder('normalised.stat_value_norm', [], numeric=true) }} then null else normalised.stat_value_norm end as stat_value_text,
+        normalised.stat_value_norm,
         coalesce({{ bz_is_placeholder('normalised.stat_value_norm', [], numeric=true) }}, false) as stat_value_is_placeholder,
         normalised.stat_value_delivered,
         normalised.period,
@@ -51,7 +51,31 @@ cleaned as (
 
 ),
 
-typed as (
+cleaned as (
+
+    select
+        case when flagged.admin_region_is_placeholder then null else flagged.admin_region_norm end as admin_region_text,
+        flagged.admin_region_is_placeholder,
+        flagged.admin_region_delivered,
+        case when flagged.report_month_is_placeholder then null else flagged.report_month_norm end as report_month_text,
+        flagged.report_month_is_placeholder,
+        flagged.report_month_delivered,
+        case when flagged.stat_item_is_placeholder then null else flagged.stat_item_norm end as stat_item_text,
+        flagged.stat_item_is_placeholder,
+        flagged.stat_item_delivered,
+        case when flagged.stat_value_is_placeholder then null else flagged.stat_value_norm end as stat_value_text,
+        flagged.stat_value_is_placeholder,
+        flagged.stat_value_delivered,
+        flagged.period,
+        flagged._batch_id,
+        flagged._source,
+        flagged._row_number,
+        flagged._loaded_at
+    from flagged
+
+),
+
+parsed as (
 
     select
         cleaned.admin_region_text as admin_region,
@@ -76,6 +100,34 @@ typed as (
         cleaned._row_number,
         cleaned._loaded_at
     from cleaned
+
+),
+
+typed as (
+
+    select
+        parsed.admin_region,
+        parsed.admin_region_is_placeholder,
+        parsed.admin_region_text,
+        parsed.admin_region_delivered,
+        parsed.report_month,
+        parsed.report_month_is_placeholder,
+        parsed.report_month_text,
+        parsed.report_month_delivered,
+        parsed.stat_item,
+        parsed.stat_item_is_placeholder,
+        parsed.stat_item_text,
+        parsed.stat_item_delivered,
+        parsed.stat_value,
+        parsed.stat_value_is_placeholder,
+        parsed.stat_value_text,
+        parsed.stat_value_delivered,
+        parsed.period,
+        parsed._batch_id,
+        parsed._source,
+        parsed._row_number,
+        parsed._loaded_at
+    from parsed
 
 ),
 

@@ -35,31 +35,31 @@ normalised as (
 
 ),
 
-cleaned as (
+flagged as (
 
     select
-        case when {{ bz_is_placeholder('normalised.birth_cert_no_norm', [], numeric=false) }} then null else normalised.birth_cert_no_norm end as birth_cert_no_text,
+        normalised.birth_cert_no_norm,
         coalesce({{ bz_is_placeholder('normalised.birth_cert_no_norm', [], numeric=false) }}, false) as birth_cert_no_is_placeholder,
         normalised.birth_cert_no_delivered,
-        case when {{ bz_is_placeholder('normalised.citizen_id_norm', [], numeric=false) }} then null else normalised.citizen_id_norm end as citizen_id_text,
+        normalised.citizen_id_norm,
         coalesce({{ bz_is_placeholder('normalised.citizen_id_norm', [], numeric=false) }}, false) as citizen_id_is_placeholder,
         normalised.citizen_id_delivered,
-        case when {{ bz_is_placeholder('normalised.person_name_norm', [], numeric=false) }} then null else normalised.person_name_norm end as person_name_text,
+        normalised.person_name_norm,
         coalesce({{ bz_is_placeholder('normalised.person_name_norm', [], numeric=false) }}, false) as person_name_is_placeholder,
         normalised.person_name_delivered,
-        case when {{ bz_is_placeholder('normalised.gender_norm', ['0', '1', '2', '9'], numeric=false) }} then null else normalised.gender_norm end as gender_text,
+        normalised.gender_norm,
         coalesce({{ bz_is_placeholder('normalised.gender_norm', ['0', '1', '2', '9'], numeric=false) }}, false) as gender_is_placeholder,
         normalised.gender_delivered,
-        case when {{ bz_is_placeholder('normalised.birth_date_norm', [], numeric=false) }} then null else normalised.birth_date_norm end as birth_date_text,
+        normalised.birth_date_norm,
         coalesce({{ bz_is_placeholder('normalised.birth_date_norm', [], numeric=false) }}, false) as birth_date_is_placeholder,
         normalised.birth_date_delivered,
-        case when {{ bz_is_placeholder('normalised.mother_id_norm', [], numeric=false) }} then null else normalised.mother_id_norm end as mother_id_text,
+        normalised.mother_id_norm,
         coalesce({{ bz_is_placeholder('normalised.mother_id_norm', [], numeric=false) }}, false) as mother_id_is_placeholder,
         normalised.mother_id_delivered,
-        case when {{ bz_is_placeholder('normalised.mother_name_norm', [], numeric=false) }} then null else normalised.mother_name_norm end as mother_name_text,
+        normalised.mother_name_norm,
         coalesce({{ bz_is_placeholder('normalised.mother_name_norm', [], numeric=false) }}, false) as mother_name_is_placeholder,
         normalised.mother_name_delivered,
-        case when {{ bz_is_placeholder('normalised.hospital_name_norm', [], numeric=false) }} then null else normalised.hospital_name_norm end as hospital_name_text,
+        normalised.hospital_name_norm,
         coalesce({{ bz_is_placeholder('normalised.hospital_name_norm', [], numeric=false) }}, false) as hospital_name_is_placeholder,
         normalised.hospital_name_delivered,
         normalised.period,
@@ -71,7 +71,43 @@ cleaned as (
 
 ),
 
-typed as (
+cleaned as (
+
+    select
+        case when flagged.birth_cert_no_is_placeholder then null else flagged.birth_cert_no_norm end as birth_cert_no_text,
+        flagged.birth_cert_no_is_placeholder,
+        flagged.birth_cert_no_delivered,
+        case when flagged.citizen_id_is_placeholder then null else flagged.citizen_id_norm end as citizen_id_text,
+        flagged.citizen_id_is_placeholder,
+        flagged.citizen_id_delivered,
+        case when flagged.person_name_is_placeholder then null else flagged.person_name_norm end as person_name_text,
+        flagged.person_name_is_placeholder,
+        flagged.person_name_delivered,
+        case when flagged.gender_is_placeholder then null else flagged.gender_norm end as gender_text,
+        flagged.gender_is_placeholder,
+        flagged.gender_delivered,
+        case when flagged.birth_date_is_placeholder then null else flagged.birth_date_norm end as birth_date_text,
+        flagged.birth_date_is_placeholder,
+        flagged.birth_date_delivered,
+        case when flagged.mother_id_is_placeholder then null else flagged.mother_id_norm end as mother_id_text,
+        flagged.mother_id_is_placeholder,
+        flagged.mother_id_delivered,
+        case when flagged.mother_name_is_placeholder then null else flagged.mother_name_norm end as mother_name_text,
+        flagged.mother_name_is_placeholder,
+        flagged.mother_name_delivered,
+        case when flagged.hospital_name_is_placeholder then null else flagged.hospital_name_norm end as hospital_name_text,
+        flagged.hospital_name_is_placeholder,
+        flagged.hospital_name_delivered,
+        flagged.period,
+        flagged._batch_id,
+        flagged._source,
+        flagged._row_number,
+        flagged._loaded_at
+    from flagged
+
+),
+
+parsed as (
 
     select
         cleaned.birth_cert_no_text as birth_cert_no,
@@ -90,8 +126,8 @@ typed as (
         cleaned.gender_is_placeholder,
         cleaned.gender_text,
         cleaned.gender_delivered,
-        {{ bz_unless_placeholder_date(bz_date('cleaned.birth_date_text')) }} as birth_date,
-        (cleaned.birth_date_is_placeholder or {{ bz_is_placeholder_date(bz_date('cleaned.birth_date_text')) }}) as birth_date_is_placeholder,
+        {{ bz_date('cleaned.birth_date_text') }} as birth_date,
+        cleaned.birth_date_is_placeholder,
         cleaned.birth_date_text,
         cleaned.birth_date_delivered,
         {{ bz_ric('cleaned.mother_id_text') }} as mother_id,
@@ -112,6 +148,50 @@ typed as (
         cleaned._row_number,
         cleaned._loaded_at
     from cleaned
+
+),
+
+typed as (
+
+    select
+        parsed.birth_cert_no,
+        parsed.birth_cert_no_is_placeholder,
+        parsed.birth_cert_no_text,
+        parsed.birth_cert_no_delivered,
+        parsed.citizen_id,
+        parsed.citizen_id_is_placeholder,
+        parsed.citizen_id_text,
+        parsed.citizen_id_delivered,
+        parsed.person_name,
+        parsed.person_name_is_placeholder,
+        parsed.person_name_text,
+        parsed.person_name_delivered,
+        parsed.gender,
+        parsed.gender_is_placeholder,
+        parsed.gender_text,
+        parsed.gender_delivered,
+        {{ bz_unless_placeholder_date('parsed.birth_date') }} as birth_date,
+        (parsed.birth_date_is_placeholder or {{ bz_is_placeholder_date('parsed.birth_date') }}) as birth_date_is_placeholder,
+        parsed.birth_date_text,
+        parsed.birth_date_delivered,
+        parsed.mother_id,
+        parsed.mother_id_is_placeholder,
+        parsed.mother_id_text,
+        parsed.mother_id_delivered,
+        parsed.mother_name,
+        parsed.mother_name_is_placeholder,
+        parsed.mother_name_text,
+        parsed.mother_name_delivered,
+        parsed.hospital_name,
+        parsed.hospital_name_is_placeholder,
+        parsed.hospital_name_text,
+        parsed.hospital_name_delivered,
+        parsed.period,
+        parsed._batch_id,
+        parsed._source,
+        parsed._row_number,
+        parsed._loaded_at
+    from parsed
 
 ),
 

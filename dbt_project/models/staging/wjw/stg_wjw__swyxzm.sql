@@ -31,25 +31,25 @@ normalised as (
 
 ),
 
-cleaned as (
+flagged as (
 
     select
-        case when {{ bz_is_placeholder('normalised.death_cert_no_norm', [], numeric=false) }} then null else normalised.death_cert_no_norm end as death_cert_no_text,
+        normalised.death_cert_no_norm,
         coalesce({{ bz_is_placeholder('normalised.death_cert_no_norm', [], numeric=false) }}, false) as death_cert_no_is_placeholder,
         normalised.death_cert_no_delivered,
-        case when {{ bz_is_placeholder('normalised.citizen_id_norm', [], numeric=false) }} then null else normalised.citizen_id_norm end as citizen_id_text,
+        normalised.citizen_id_norm,
         coalesce({{ bz_is_placeholder('normalised.citizen_id_norm', [], numeric=false) }}, false) as citizen_id_is_placeholder,
         normalised.citizen_id_delivered,
-        case when {{ bz_is_placeholder('normalised.person_name_norm', [], numeric=false) }} then null else normalised.person_name_norm end as person_name_text,
+        normalised.person_name_norm,
         coalesce({{ bz_is_placeholder('normalised.person_name_norm', [], numeric=false) }}, false) as person_name_is_placeholder,
         normalised.person_name_delivered,
-        case when {{ bz_is_placeholder('normalised.gender_norm', ['0', '1', '2', '9'], numeric=false) }} then null else normalised.gender_norm end as gender_text,
+        normalised.gender_norm,
         coalesce({{ bz_is_placeholder('normalised.gender_norm', ['0', '1', '2', '9'], numeric=false) }}, false) as gender_is_placeholder,
         normalised.gender_delivered,
-        case when {{ bz_is_placeholder('normalised.death_date_norm', [], numeric=false) }} then null else normalised.death_date_norm end as death_date_text,
+        normalised.death_date_norm,
         coalesce({{ bz_is_placeholder('normalised.death_date_norm', [], numeric=false) }}, false) as death_date_is_placeholder,
         normalised.death_date_delivered,
-        case when {{ bz_is_placeholder('normalised.domicile_region_norm', [], numeric=false) }} then null else normalised.domicile_region_norm end as domicile_region_text,
+        normalised.domicile_region_norm,
         coalesce({{ bz_is_placeholder('normalised.domicile_region_norm', [], numeric=false) }}, false) as domicile_region_is_placeholder,
         normalised.domicile_region_delivered,
         normalised.period,
@@ -61,7 +61,37 @@ cleaned as (
 
 ),
 
-typed as (
+cleaned as (
+
+    select
+        case when flagged.death_cert_no_is_placeholder then null else flagged.death_cert_no_norm end as death_cert_no_text,
+        flagged.death_cert_no_is_placeholder,
+        flagged.death_cert_no_delivered,
+        case when flagged.citizen_id_is_placeholder then null else flagged.citizen_id_norm end as citizen_id_text,
+        flagged.citizen_id_is_placeholder,
+        flagged.citizen_id_delivered,
+        case when flagged.person_name_is_placeholder then null else flagged.person_name_norm end as person_name_text,
+        flagged.person_name_is_placeholder,
+        flagged.person_name_delivered,
+        case when flagged.gender_is_placeholder then null else flagged.gender_norm end as gender_text,
+        flagged.gender_is_placeholder,
+        flagged.gender_delivered,
+        case when flagged.death_date_is_placeholder then null else flagged.death_date_norm end as death_date_text,
+        flagged.death_date_is_placeholder,
+        flagged.death_date_delivered,
+        case when flagged.domicile_region_is_placeholder then null else flagged.domicile_region_norm end as domicile_region_text,
+        flagged.domicile_region_is_placeholder,
+        flagged.domicile_region_delivered,
+        flagged.period,
+        flagged._batch_id,
+        flagged._source,
+        flagged._row_number,
+        flagged._loaded_at
+    from flagged
+
+),
+
+parsed as (
 
     select
         cleaned.death_cert_no_text as death_cert_no,
@@ -80,8 +110,8 @@ typed as (
         cleaned.gender_is_placeholder,
         cleaned.gender_text,
         cleaned.gender_delivered,
-        {{ bz_unless_placeholder_date(bz_date('cleaned.death_date_text')) }} as death_date,
-        (cleaned.death_date_is_placeholder or {{ bz_is_placeholder_date(bz_date('cleaned.death_date_text')) }}) as death_date_is_placeholder,
+        {{ bz_date('cleaned.death_date_text') }} as death_date,
+        cleaned.death_date_is_placeholder,
         cleaned.death_date_text,
         cleaned.death_date_delivered,
         cleaned.domicile_region_text as domicile_region,
@@ -94,6 +124,42 @@ typed as (
         cleaned._row_number,
         cleaned._loaded_at
     from cleaned
+
+),
+
+typed as (
+
+    select
+        parsed.death_cert_no,
+        parsed.death_cert_no_is_placeholder,
+        parsed.death_cert_no_text,
+        parsed.death_cert_no_delivered,
+        parsed.citizen_id,
+        parsed.citizen_id_is_placeholder,
+        parsed.citizen_id_text,
+        parsed.citizen_id_delivered,
+        parsed.person_name,
+        parsed.person_name_is_placeholder,
+        parsed.person_name_text,
+        parsed.person_name_delivered,
+        parsed.gender,
+        parsed.gender_is_placeholder,
+        parsed.gender_text,
+        parsed.gender_delivered,
+        {{ bz_unless_placeholder_date('parsed.death_date') }} as death_date,
+        (parsed.death_date_is_placeholder or {{ bz_is_placeholder_date('parsed.death_date') }}) as death_date_is_placeholder,
+        parsed.death_date_text,
+        parsed.death_date_delivered,
+        parsed.domicile_region,
+        parsed.domicile_region_is_placeholder,
+        parsed.domicile_region_text,
+        parsed.domicile_region_delivered,
+        parsed.period,
+        parsed._batch_id,
+        parsed._source,
+        parsed._row_number,
+        parsed._loaded_at
+    from parsed
 
 ),
 

@@ -35,31 +35,31 @@ normalised as (
 
 ),
 
-cleaned as (
+flagged as (
 
     select
-        case when {{ bz_is_placeholder('normalised.contract_no_norm', [], numeric=false) }} then null else normalised.contract_no_norm end as contract_no_text,
+        normalised.contract_no_norm,
         coalesce({{ bz_is_placeholder('normalised.contract_no_norm', [], numeric=false) }}, false) as contract_no_is_placeholder,
         normalised.contract_no_delivered,
-        case when {{ bz_is_placeholder('normalised.estate_unit_no_norm', [], numeric=false) }} then null else normalised.estate_unit_no_norm end as estate_unit_no_text,
+        normalised.estate_unit_no_norm,
         coalesce({{ bz_is_placeholder('normalised.estate_unit_no_norm', [], numeric=false) }}, false) as estate_unit_no_is_placeholder,
         normalised.estate_unit_no_delivered,
-        case when {{ bz_is_placeholder('normalised.buyer_id_norm', [], numeric=false) }} then null else normalised.buyer_id_norm end as buyer_id_text,
+        normalised.buyer_id_norm,
         coalesce({{ bz_is_placeholder('normalised.buyer_id_norm', [], numeric=false) }}, false) as buyer_id_is_placeholder,
         normalised.buyer_id_delivered,
-        case when {{ bz_is_placeholder('normalised.buyer_name_norm', [], numeric=false) }} then null else normalised.buyer_name_norm end as buyer_name_text,
+        normalised.buyer_name_norm,
         coalesce({{ bz_is_placeholder('normalised.buyer_name_norm', [], numeric=false) }}, false) as buyer_name_is_placeholder,
         normalised.buyer_name_delivered,
-        case when {{ bz_is_placeholder('normalised.estate_location_norm', [], numeric=false) }} then null else normalised.estate_location_norm end as estate_location_text,
+        normalised.estate_location_norm,
         coalesce({{ bz_is_placeholder('normalised.estate_location_norm', [], numeric=false) }}, false) as estate_location_is_placeholder,
         normalised.estate_location_delivered,
-        case when {{ bz_is_placeholder('normalised.estate_area_norm', [], numeric=true) }} then null else normalised.estate_area_norm end as estate_area_text,
+        normalised.estate_area_norm,
         coalesce({{ bz_is_placeholder('normalised.estate_area_norm', [], numeric=true) }}, false) as estate_area_is_placeholder,
         normalised.estate_area_delivered,
-        case when {{ bz_is_placeholder('normalised.contract_amount_norm', [], numeric=true) }} then null else normalised.contract_amount_norm end as contract_amount_text,
+        normalised.contract_amount_norm,
         coalesce({{ bz_is_placeholder('normalised.contract_amount_norm', [], numeric=true) }}, false) as contract_amount_is_placeholder,
         normalised.contract_amount_delivered,
-        case when {{ bz_is_placeholder('normalised.contract_date_norm', [], numeric=false) }} then null else normalised.contract_date_norm end as contract_date_text,
+        normalised.contract_date_norm,
         coalesce({{ bz_is_placeholder('normalised.contract_date_norm', [], numeric=false) }}, false) as contract_date_is_placeholder,
         normalised.contract_date_delivered,
         normalised.period,
@@ -71,7 +71,43 @@ cleaned as (
 
 ),
 
-typed as (
+cleaned as (
+
+    select
+        case when flagged.contract_no_is_placeholder then null else flagged.contract_no_norm end as contract_no_text,
+        flagged.contract_no_is_placeholder,
+        flagged.contract_no_delivered,
+        case when flagged.estate_unit_no_is_placeholder then null else flagged.estate_unit_no_norm end as estate_unit_no_text,
+        flagged.estate_unit_no_is_placeholder,
+        flagged.estate_unit_no_delivered,
+        case when flagged.buyer_id_is_placeholder then null else flagged.buyer_id_norm end as buyer_id_text,
+        flagged.buyer_id_is_placeholder,
+        flagged.buyer_id_delivered,
+        case when flagged.buyer_name_is_placeholder then null else flagged.buyer_name_norm end as buyer_name_text,
+        flagged.buyer_name_is_placeholder,
+        flagged.buyer_name_delivered,
+        case when flagged.estate_location_is_placeholder then null else flagged.estate_location_norm end as estate_location_text,
+        flagged.estate_location_is_placeholder,
+        flagged.estate_location_delivered,
+        case when flagged.estate_area_is_placeholder then null else flagged.estate_area_norm end as estate_area_text,
+        flagged.estate_area_is_placeholder,
+        flagged.estate_area_delivered,
+        case when flagged.contract_amount_is_placeholder then null else flagged.contract_amount_norm end as contract_amount_text,
+        flagged.contract_amount_is_placeholder,
+        flagged.contract_amount_delivered,
+        case when flagged.contract_date_is_placeholder then null else flagged.contract_date_norm end as contract_date_text,
+        flagged.contract_date_is_placeholder,
+        flagged.contract_date_delivered,
+        flagged.period,
+        flagged._batch_id,
+        flagged._source,
+        flagged._row_number,
+        flagged._loaded_at
+    from flagged
+
+),
+
+parsed as (
 
     select
         cleaned.contract_no_text as contract_no,
@@ -102,8 +138,8 @@ typed as (
         cleaned.contract_amount_is_placeholder,
         cleaned.contract_amount_text,
         cleaned.contract_amount_delivered,
-        {{ bz_unless_placeholder_date(bz_date('cleaned.contract_date_text')) }} as contract_date,
-        (cleaned.contract_date_is_placeholder or {{ bz_is_placeholder_date(bz_date('cleaned.contract_date_text')) }}) as contract_date_is_placeholder,
+        {{ bz_date('cleaned.contract_date_text') }} as contract_date,
+        cleaned.contract_date_is_placeholder,
         cleaned.contract_date_text,
         cleaned.contract_date_delivered,
         cleaned.period,
@@ -112,6 +148,50 @@ typed as (
         cleaned._row_number,
         cleaned._loaded_at
     from cleaned
+
+),
+
+typed as (
+
+    select
+        parsed.contract_no,
+        parsed.contract_no_is_placeholder,
+        parsed.contract_no_text,
+        parsed.contract_no_delivered,
+        parsed.estate_unit_no,
+        parsed.estate_unit_no_is_placeholder,
+        parsed.estate_unit_no_text,
+        parsed.estate_unit_no_delivered,
+        parsed.buyer_id,
+        parsed.buyer_id_is_placeholder,
+        parsed.buyer_id_text,
+        parsed.buyer_id_delivered,
+        parsed.buyer_name,
+        parsed.buyer_name_is_placeholder,
+        parsed.buyer_name_text,
+        parsed.buyer_name_delivered,
+        parsed.estate_location,
+        parsed.estate_location_is_placeholder,
+        parsed.estate_location_text,
+        parsed.estate_location_delivered,
+        parsed.estate_area,
+        parsed.estate_area_is_placeholder,
+        parsed.estate_area_text,
+        parsed.estate_area_delivered,
+        parsed.contract_amount,
+        parsed.contract_amount_is_placeholder,
+        parsed.contract_amount_text,
+        parsed.contract_amount_delivered,
+        {{ bz_unless_placeholder_date('parsed.contract_date') }} as contract_date,
+        (parsed.contract_date_is_placeholder or {{ bz_is_placeholder_date('parsed.contract_date') }}) as contract_date_is_placeholder,
+        parsed.contract_date_text,
+        parsed.contract_date_delivered,
+        parsed.period,
+        parsed._batch_id,
+        parsed._source,
+        parsed._row_number,
+        parsed._loaded_at
+    from parsed
 
 ),
 

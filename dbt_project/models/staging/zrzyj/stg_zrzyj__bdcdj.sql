@@ -37,34 +37,34 @@ normalised as (
 
 ),
 
-cleaned as (
+flagged as (
 
     select
-        case when {{ bz_is_placeholder('normalised.estate_unit_no_norm', [], numeric=false) }} then null else normalised.estate_unit_no_norm end as estate_unit_no_text,
+        normalised.estate_unit_no_norm,
         coalesce({{ bz_is_placeholder('normalised.estate_unit_no_norm', [], numeric=false) }}, false) as estate_unit_no_is_placeholder,
         normalised.estate_unit_no_delivered,
-        case when {{ bz_is_placeholder('normalised.estate_cert_no_norm', [], numeric=false) }} then null else normalised.estate_cert_no_norm end as estate_cert_no_text,
+        normalised.estate_cert_no_norm,
         coalesce({{ bz_is_placeholder('normalised.estate_cert_no_norm', [], numeric=false) }}, false) as estate_cert_no_is_placeholder,
         normalised.estate_cert_no_delivered,
-        case when {{ bz_is_placeholder('normalised.owner_name_norm', [], numeric=false) }} then null else normalised.owner_name_norm end as owner_name_text,
+        normalised.owner_name_norm,
         coalesce({{ bz_is_placeholder('normalised.owner_name_norm', [], numeric=false) }}, false) as owner_name_is_placeholder,
         normalised.owner_name_delivered,
-        case when {{ bz_is_placeholder('normalised.owner_id_norm', [], numeric=false) }} then null else normalised.owner_id_norm end as owner_id_text,
+        normalised.owner_id_norm,
         coalesce({{ bz_is_placeholder('normalised.owner_id_norm', [], numeric=false) }}, false) as owner_id_is_placeholder,
         normalised.owner_id_delivered,
-        case when {{ bz_is_placeholder('normalised.estate_location_norm', [], numeric=false) }} then null else normalised.estate_location_norm end as estate_location_text,
+        normalised.estate_location_norm,
         coalesce({{ bz_is_placeholder('normalised.estate_location_norm', [], numeric=false) }}, false) as estate_location_is_placeholder,
         normalised.estate_location_delivered,
-        case when {{ bz_is_placeholder('normalised.estate_region_norm', [], numeric=false) }} then null else normalised.estate_region_norm end as estate_region_text,
+        normalised.estate_region_norm,
         coalesce({{ bz_is_placeholder('normalised.estate_region_norm', [], numeric=false) }}, false) as estate_region_is_placeholder,
         normalised.estate_region_delivered,
-        case when {{ bz_is_placeholder('normalised.estate_area_norm', [], numeric=true) }} then null else normalised.estate_area_norm end as estate_area_text,
+        normalised.estate_area_norm,
         coalesce({{ bz_is_placeholder('normalised.estate_area_norm', [], numeric=true) }}, false) as estate_area_is_placeholder,
         normalised.estate_area_delivered,
-        case when {{ bz_is_placeholder('normalised.estate_use_norm', ['10', '20', '30', '40'], numeric=false) }} then null else normalised.estate_use_norm end as estate_use_text,
+        normalised.estate_use_norm,
         coalesce({{ bz_is_placeholder('normalised.estate_use_norm', ['10', '20', '30', '40'], numeric=false) }}, false) as estate_use_is_placeholder,
         normalised.estate_use_delivered,
-        case when {{ bz_is_placeholder('normalised.estate_reg_date_norm', [], numeric=false) }} then null else normalised.estate_reg_date_norm end as estate_reg_date_text,
+        normalised.estate_reg_date_norm,
         coalesce({{ bz_is_placeholder('normalised.estate_reg_date_norm', [], numeric=false) }}, false) as estate_reg_date_is_placeholder,
         normalised.estate_reg_date_delivered,
         normalised.period,
@@ -76,7 +76,46 @@ cleaned as (
 
 ),
 
-typed as (
+cleaned as (
+
+    select
+        case when flagged.estate_unit_no_is_placeholder then null else flagged.estate_unit_no_norm end as estate_unit_no_text,
+        flagged.estate_unit_no_is_placeholder,
+        flagged.estate_unit_no_delivered,
+        case when flagged.estate_cert_no_is_placeholder then null else flagged.estate_cert_no_norm end as estate_cert_no_text,
+        flagged.estate_cert_no_is_placeholder,
+        flagged.estate_cert_no_delivered,
+        case when flagged.owner_name_is_placeholder then null else flagged.owner_name_norm end as owner_name_text,
+        flagged.owner_name_is_placeholder,
+        flagged.owner_name_delivered,
+        case when flagged.owner_id_is_placeholder then null else flagged.owner_id_norm end as owner_id_text,
+        flagged.owner_id_is_placeholder,
+        flagged.owner_id_delivered,
+        case when flagged.estate_location_is_placeholder then null else flagged.estate_location_norm end as estate_location_text,
+        flagged.estate_location_is_placeholder,
+        flagged.estate_location_delivered,
+        case when flagged.estate_region_is_placeholder then null else flagged.estate_region_norm end as estate_region_text,
+        flagged.estate_region_is_placeholder,
+        flagged.estate_region_delivered,
+        case when flagged.estate_area_is_placeholder then null else flagged.estate_area_norm end as estate_area_text,
+        flagged.estate_area_is_placeholder,
+        flagged.estate_area_delivered,
+        case when flagged.estate_use_is_placeholder then null else flagged.estate_use_norm end as estate_use_text,
+        flagged.estate_use_is_placeholder,
+        flagged.estate_use_delivered,
+        case when flagged.estate_reg_date_is_placeholder then null else flagged.estate_reg_date_norm end as estate_reg_date_text,
+        flagged.estate_reg_date_is_placeholder,
+        flagged.estate_reg_date_delivered,
+        flagged.period,
+        flagged._batch_id,
+        flagged._source,
+        flagged._row_number,
+        flagged._loaded_at
+    from flagged
+
+),
+
+parsed as (
 
     select
         cleaned.estate_unit_no_text as estate_unit_no,
@@ -111,8 +150,8 @@ typed as (
         cleaned.estate_use_is_placeholder,
         cleaned.estate_use_text,
         cleaned.estate_use_delivered,
-        {{ bz_unless_placeholder_date(bz_date('cleaned.estate_reg_date_text')) }} as estate_reg_date,
-        (cleaned.estate_reg_date_is_placeholder or {{ bz_is_placeholder_date(bz_date('cleaned.estate_reg_date_text')) }}) as estate_reg_date_is_placeholder,
+        {{ bz_date('cleaned.estate_reg_date_text') }} as estate_reg_date,
+        cleaned.estate_reg_date_is_placeholder,
         cleaned.estate_reg_date_text,
         cleaned.estate_reg_date_delivered,
         cleaned.period,
@@ -121,6 +160,54 @@ typed as (
         cleaned._row_number,
         cleaned._loaded_at
     from cleaned
+
+),
+
+typed as (
+
+    select
+        parsed.estate_unit_no,
+        parsed.estate_unit_no_is_placeholder,
+        parsed.estate_unit_no_text,
+        parsed.estate_unit_no_delivered,
+        parsed.estate_cert_no,
+        parsed.estate_cert_no_is_placeholder,
+        parsed.estate_cert_no_text,
+        parsed.estate_cert_no_delivered,
+        parsed.owner_name,
+        parsed.owner_name_is_placeholder,
+        parsed.owner_name_text,
+        parsed.owner_name_delivered,
+        parsed.owner_id,
+        parsed.owner_id_is_placeholder,
+        parsed.owner_id_text,
+        parsed.owner_id_delivered,
+        parsed.estate_location,
+        parsed.estate_location_is_placeholder,
+        parsed.estate_location_text,
+        parsed.estate_location_delivered,
+        parsed.estate_region,
+        parsed.estate_region_is_placeholder,
+        parsed.estate_region_text,
+        parsed.estate_region_delivered,
+        parsed.estate_area,
+        parsed.estate_area_is_placeholder,
+        parsed.estate_area_text,
+        parsed.estate_area_delivered,
+        parsed.estate_use,
+        parsed.estate_use_is_placeholder,
+        parsed.estate_use_text,
+        parsed.estate_use_delivered,
+        {{ bz_unless_placeholder_date('parsed.estate_reg_date') }} as estate_reg_date,
+        (parsed.estate_reg_date_is_placeholder or {{ bz_is_placeholder_date('parsed.estate_reg_date') }}) as estate_reg_date_is_placeholder,
+        parsed.estate_reg_date_text,
+        parsed.estate_reg_date_delivered,
+        parsed.period,
+        parsed._batch_id,
+        parsed._source,
+        parsed._row_number,
+        parsed._loaded_at
+    from parsed
 
 ),
 

@@ -29,22 +29,22 @@ normalised as (
 
 ),
 
-cleaned as (
+flagged as (
 
     select
-        case when {{ bz_is_placeholder('normalised.address_code_norm', [], numeric=false) }} then null else normalised.address_code_norm end as address_code_text,
+        normalised.address_code_norm,
         coalesce({{ bz_is_placeholder('normalised.address_code_norm', [], numeric=false) }}, false) as address_code_is_placeholder,
         normalised.address_code_delivered,
-        case when {{ bz_is_placeholder('normalised.admin_region_norm', [], numeric=false) }} then null else normalised.admin_region_norm end as admin_region_text,
+        normalised.admin_region_norm,
         coalesce({{ bz_is_placeholder('normalised.admin_region_norm', [], numeric=false) }}, false) as admin_region_is_placeholder,
         normalised.admin_region_delivered,
-        case when {{ bz_is_placeholder('normalised.town_name_norm', [], numeric=false) }} then null else normalised.town_name_norm end as town_name_text,
+        normalised.town_name_norm,
         coalesce({{ bz_is_placeholder('normalised.town_name_norm', [], numeric=false) }}, false) as town_name_is_placeholder,
         normalised.town_name_delivered,
-        case when {{ bz_is_placeholder('normalised.community_name_norm', [], numeric=false) }} then null else normalised.community_name_norm end as community_name_text,
+        normalised.community_name_norm,
         coalesce({{ bz_is_placeholder('normalised.community_name_norm', [], numeric=false) }}, false) as community_name_is_placeholder,
         normalised.community_name_delivered,
-        case when {{ bz_is_placeholder('normalised.standard_address_norm', [], numeric=false) }} then null else normalised.standard_address_norm end as standard_address_text,
+        normalised.standard_address_norm,
         coalesce({{ bz_is_placeholder('normalised.standard_address_norm', [], numeric=false) }}, false) as standard_address_is_placeholder,
         normalised.standard_address_delivered,
         normalised.period,
@@ -56,7 +56,34 @@ cleaned as (
 
 ),
 
-typed as (
+cleaned as (
+
+    select
+        case when flagged.address_code_is_placeholder then null else flagged.address_code_norm end as address_code_text,
+        flagged.address_code_is_placeholder,
+        flagged.address_code_delivered,
+        case when flagged.admin_region_is_placeholder then null else flagged.admin_region_norm end as admin_region_text,
+        flagged.admin_region_is_placeholder,
+        flagged.admin_region_delivered,
+        case when flagged.town_name_is_placeholder then null else flagged.town_name_norm end as town_name_text,
+        flagged.town_name_is_placeholder,
+        flagged.town_name_delivered,
+        case when flagged.community_name_is_placeholder then null else flagged.community_name_norm end as community_name_text,
+        flagged.community_name_is_placeholder,
+        flagged.community_name_delivered,
+        case when flagged.standard_address_is_placeholder then null else flagged.standard_address_norm end as standard_address_text,
+        flagged.standard_address_is_placeholder,
+        flagged.standard_address_delivered,
+        flagged.period,
+        flagged._batch_id,
+        flagged._source,
+        flagged._row_number,
+        flagged._loaded_at
+    from flagged
+
+),
+
+parsed as (
 
     select
         cleaned.address_code_text as address_code,
@@ -85,6 +112,38 @@ typed as (
         cleaned._row_number,
         cleaned._loaded_at
     from cleaned
+
+),
+
+typed as (
+
+    select
+        parsed.address_code,
+        parsed.address_code_is_placeholder,
+        parsed.address_code_text,
+        parsed.address_code_delivered,
+        parsed.admin_region,
+        parsed.admin_region_is_placeholder,
+        parsed.admin_region_text,
+        parsed.admin_region_delivered,
+        parsed.town_name,
+        parsed.town_name_is_placeholder,
+        parsed.town_name_text,
+        parsed.town_name_delivered,
+        parsed.community_name,
+        parsed.community_name_is_placeholder,
+        parsed.community_name_text,
+        parsed.community_name_delivered,
+        parsed.standard_address,
+        parsed.standard_address_is_placeholder,
+        parsed.standard_address_text,
+        parsed.standard_address_delivered,
+        parsed.period,
+        parsed._batch_id,
+        parsed._source,
+        parsed._row_number,
+        parsed._loaded_at
+    from parsed
 
 ),
 
