@@ -501,7 +501,9 @@ def _not_before(rule: Rule, ds: Dataset, registry: Registry) -> Check:
 _SAME_PART = {"ric": (7, 11), "uscc": (9, 9)}
 
 
-def _register_sql(registry: Registry, ds: Dataset, column: str) -> tuple[Dataset, str, str]:
+def _register_state(registry: Registry, ds: Dataset, column: str) -> str:
+    """SQL over the row: 'known' (the register holds the subject), 'behind' (it holds it under
+    a broken key, by the evidence above) or 'unknown'; null when the identifier is not valid."""
     register = derive.known_register(registry, ds, column)
     assert register is not None, (ds.id, column)
     key = register.record_key[0]
@@ -525,20 +527,17 @@ def _register_sql(registry: Registry, ds: Dataset, column: str) -> tuple[Dataset
             f"substr(r.{column}, {start}, {length}))",
         ]
     )
-    return register, known, f"({evidence})"
+    return (
+        f"case when not coalesce(r.{column}_is_valid, false) then null when {known} then 'known' "
+        f"when ({evidence}) then 'behind' else 'unknown' end"
+    )
 
 
 def _register_check(rule: Rule, ds: Dataset, registry: Registry, outcome: str, text: str):
-    """A rule on whether the register knows the record's subject. Both register rules of a
-    column read one derived column, computed once: 'known', 'behind' (the register holds the
-    subject under a broken key) or 'unknown'; null when the identifier is not valid."""
-    c = rule.column
-    _, known, evidence = _register_sql(registry, ds, c)
-    column = f"__register__{c}"
-    state = (
-        f"case when not coalesce(r.{c}_is_valid, false) then null when {known} then 'known' "
-        f"when {evidence} then 'behind' else 'unknown' end"
-    )
+    """A rule on whether the register knows the record's subject: both register rules of a
+    column read one derived column (`_register_state`), computed once."""
+    column = f"__register__{rule.column}"
+    state = _register_state(registry, ds, rule.column)
     return Check(
         rule,
         _expect(rule, "column_values_to_not_be_in_set", column=column, value_set=[outcome]),
