@@ -9,6 +9,7 @@ import pytest
 
 from bzdata.ids import phone, region, ric, uscc
 from bzdata.ids.text import normalize
+from bzdata.registry.placeholders import load_placeholders
 
 pytestmark = pytest.mark.slow
 
@@ -77,9 +78,12 @@ def test_mobile_and_region_checks_agree_with_python(city):
                     assert value == phone.normalize_mobile(delivered)
                     assert valid == phone.is_valid_mobile(delivered), delivered
                 else:
-                    assert valid == region.is_valid_code(normalize(delivered)), delivered
+                    assert valid == region.is_current_code(normalize(delivered)), delivered
                 checked += 1
         assert checked > 100, fmt
+
+
+PLACEHOLDER_DATES = set(load_placeholders().dates)
 
 
 def _parse(text: str | None) -> dt.date | None:
@@ -109,7 +113,8 @@ def test_dates_in_every_department_format_parse_as_python_reads_them(city):
                 con, f"{c}_delivered, {c}, {c}_parse_failed from {table}"
             ):
                 expected = _parse(delivered)
-                assert value == expected, (table, c, delivered)
+                placeholder = expected in PLACEHOLDER_DATES
+                assert value == (None if placeholder else expected), (table, c, delivered)
                 assert parse_failed == (bool(delivered and delivered.strip()) and expected is None)
                 failed += bool(parse_failed)
                 if delivered and expected:
