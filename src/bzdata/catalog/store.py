@@ -170,6 +170,15 @@ class EmbeddedCatalogue:
         )
         return [LineageEdge(*row) for row in rows]
 
+    def edges(self) -> list[LineageEdge]:
+        """Every lineage edge of the catalogue, in a stable order (what a publisher sends)."""
+        rows = self._db().execute(
+            "select upstream, downstream, upstream_column, downstream_column from edges "
+            "order by upstream, downstream, coalesce(upstream_column, ''), "
+            "coalesce(downstream_column, '')"
+        )
+        return [LineageEdge(*row) for row in rows]
+
     def search(
         self,
         query: str,

@@ -151,11 +151,13 @@ def test_publish_twice_validates_and_second_creates_nothing(server, tmp_path):
         e["path"].split("/api/v1/")[1].split("/name/")[0] for e in first if e["status"] == 201
     )
     # Counted from the entries above by hand: 2 departments, 3 warehouse relations in 3
-    # schemas, 2 quality dimensions on one table, 2 table-to-table edges, 3+3+3 tags.
+    # schemas and the registry dataset in the catalogue database's gaj schema, 2 quality
+    # dimensions on one table, 2 table-to-table edges, 3+3+3 tags.
     results = "dataQuality/testCases/testCaseResults/"
     assert created.pop("teams") == 2
-    assert created.pop("tables") == 3
-    assert created.pop("databaseSchemas") == 3
+    assert created.pop("databases") == 2
+    assert created.pop("tables") == 4
+    assert created.pop("databaseSchemas") == 4
     assert created.pop("tags") == 9
     assert created.pop("dataQuality/testCases") == 2
     assert created.pop("lineage") == 2

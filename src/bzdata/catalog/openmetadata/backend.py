@@ -2,7 +2,8 @@
 
 Pure Python (no SDK): `build_document` maps entries and lineage onto OpenMetadata's shapes
 (teams, one CustomDatabase service, databases/schemas/tables, tags, custom properties, test
-cases per GB/T 36344 dimension) and `OpenMetadataPublisher.publish` hands the document to
+cases per GB/T 36344 dimension): entries with a warehouse relation are tables of the `warehouse`
+database, 资源目录 entries without one are tables of the `catalogue` database and `OpenMetadataPublisher.publish` hands the document to
 publisher.py in the OpenMetadata environment. Reads stay with the embedded catalogue.
 """
 
@@ -25,6 +26,11 @@ OM_PYTHON = ROOT / ".venv-om" / "bin" / "python"
 PUBLISHER = Path(__file__).with_name("publisher.py")
 SERVICE = "bzdata_warehouse"
 DATABASE = "warehouse"
+# 资源目录 entries with no warehouse relation (registry datasets, registered-only entries) are
+# tables of their own database, one schema per provider department: OpenMetadata has no
+# catalogue-entry entity, and a table carries the 信息项 as columns and lineage to the raw zone.
+CATALOGUE_DATABASE = "catalogue"
+UNASSIGNED = "unassigned"
 # The registry's levels (bzdata.registry.models.SecurityLevel); any other value found is added.
 SECURITY_LEVELS = ("一般", "重要", "核心")
 
@@ -59,6 +65,24 @@ def _q(name: str) -> str:
     return f'"{name}"' if "." in name else name
 
 
+def split_relation(relation: str) -> tuple[str, str]:
+    """(schema, table) of a warehouse relation as dbt writes it: `"db"."schema"."table"`,
+    `schema.table` or `table` (quotes removed; a dot inside quotes belongs to the name)."""
+    parts, current, quoted = [], [], False
+    for char in relation:
+        if char == '"':
+            quoted = not quoted
+        elif char == "." and not quoted:
+            parts.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    parts.append("".join(current))
+    if quoted or not all(parts):
+        raise ValueError(f"无法解析的数据库关系名：{relation}")
+    return (parts[-2] if len(parts) > 1 else "main"), parts[-1]
+
+
 def _period_end_ms(period: str) -> int:
     """Last millisecond of a YYYY-MM period (UTC): the same period always gets the same stamp."""
     year, month = (int(p) for p in period.split("-")[:2])
@@ -70,18 +94,20 @@ def _period_end_ms(period: str) -> int:
 def build_document(entries: Iterable[Entry], edges: Iterable[LineageEdge]) -> dict[str, Any]:
     """Everything the publisher sends, derived from the catalogue alone, in a stable order."""
     entries = sorted(entries, key=lambda e: e.id)
-    tables: dict[str, dict[str, Any]] = {}  # entry id -> table
-    schemas: dict[str, list[dict[str, Any]]] = {}
+    schemas: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    schema_names: dict[tuple[str, str], str] = {}
     fqn_of: dict[str, str] = {}
     teams: dict[str, str] = {}
     for e in entries:
         for code, name in ((e.provider, e.provider_name), (e.owner, None)):
             if code:
                 teams[code] = teams.get(code) or name or code
-        if not e.relation:
-            continue  # registered only: no warehouse table to attach it to
-        schema, _, table = e.relation.rpartition(".")
-        schema = schema or "main"
+    for e in entries:
+        if e.relation:
+            database, (schema, table) = DATABASE, split_relation(e.relation)
+        else:
+            database, schema, table = CATALOGUE_DATABASE, e.provider or UNASSIGNED, e.id
+            schema_names[(database, schema)] = teams.get(schema, "未注明提供方")
         tags = {}
         if e.share:
             tags["共享属性"] = e.share
@@ -101,18 +127,18 @@ def build_document(entries: Iterable[Entry], edges: Iterable[LineageEdge]) -> di
             }
             for f in e.fields
         ]
-        entry = {
-            "name": table,
-            "displayName": e.name,
-            "description": e.abstract or e.name,
-            "owner": e.owner or e.provider,
-            "tags": tags,
-            "extension": extension,
-            "columns": columns,
-        }
-        schemas.setdefault(schema, []).append(entry)
-        tables[e.id] = entry
-        fqn_of[e.id] = f"{_q(SERVICE)}.{_q(DATABASE)}.{_q(schema)}.{_q(table)}"
+        schemas.setdefault((database, schema), []).append(
+            {
+                "name": table,
+                "displayName": e.name,
+                "description": e.abstract or e.name,
+                "owner": e.owner or e.provider,
+                "tags": tags,
+                "extension": extension,
+                "columns": columns,
+            }
+        )
+        fqn_of[e.id] = ".".join(_q(p) for p in (SERVICE, database, schema, table))
 
     lineage: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for edge in edges:
@@ -175,10 +201,19 @@ def build_document(entries: Iterable[Entry], edges: Iterable[LineageEdge]) -> di
         },
         "databases": [
             {
-                "name": DATABASE,
-                "description": "滨州公共数据平台",
-                "schemas": [{"name": s, "tables": t} for s, t in sorted(schemas.items())],
+                "name": name,
+                "description": description,
+                "schemas": [
+                    {"name": s, "displayName": schema_names.get((db, s)), "tables": t}
+                    for (db, s), t in sorted(schemas.items())
+                    if db == name
+                ],
             }
+            for name, description in (
+                (CATALOGUE_DATABASE, "公共数据资源目录（登记的数据资源，尚无数据仓库表）"),
+                (DATABASE, "滨州公共数据平台数据仓库"),
+            )
+            if any(db == name for db, _ in schemas)
         ],
         "lineage": [{"from": a, "to": b, "columns": c} for (a, b), c in sorted(lineage.items())],
         "test_definitions": [

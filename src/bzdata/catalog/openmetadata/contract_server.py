@@ -5,8 +5,10 @@ generated request models (which forbid unknown fields), so a request the real se
 refuse is refused here with 400. It answers with entity JSON the way OpenMetadata does (id,
 fullyQualifiedName, version, href, updatedAt…), and each answer is itself validated against the
 SDK's entity model. PUT is create-or-update: 201 on create, 200 otherwise, and the version
-moves by 0.1 only when the stored body really changed. Lineage edges and test-case results are
-kept so tests can read them back. Tests start it on loopback; nothing here reaches the network.
+moves by 0.1 only when the stored body really changed. Lineage edges (whose column lineage may
+name only columns the two tables have) and test-case results are kept so tests can read them
+back. Its log (GET /api/v1/contract/log) records, per request, the status and the SDK models
+the body and the answer were validated against. Tests start it on loopback; nothing here reaches the network.
 
     .venv-om/bin/python -m bzdata.catalog.openmetadata.contract_server --port 8585
 """
@@ -106,6 +108,8 @@ KINDS: tuple[Kind, ...] = (
     Kind("dataQuality/testCases", "testCase", CreateTestCaseRequest, TestCase),
 )
 BY_COLLECTION = {k.collection: k for k in KINDS}
+# The SDK models each request of the current thread was validated against (for the log).
+_validated = threading.local()
 ENTITY_LINK = re.compile(r"^<#E::table::(?P<fqn>.+?)(?:::columns::(?P<column>[^>]+))?>$")
 
 
@@ -151,9 +155,11 @@ class State:
 
 def _validate(model: type[BaseModel], body: Any) -> BaseModel:
     try:
-        return model.model_validate(body)
+        valid = model.model_validate(body)
     except ValidationError as err:
         raise ContractError(400, f"{model.__name__}: {err}") from err
+    getattr(_validated, "models", []).append(model.__name__)
+    return valid
 
 
 def _reference(stored: Stored) -> dict[str, Any]:
@@ -210,6 +216,7 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         state = self.server_state
         entry = {"method": method, "path": path, "status": 500}
+        _validated.models = []
         try:
             if not path.startswith(API + "/"):
                 raise ContractError(404, f"unknown path {path}")
@@ -221,6 +228,7 @@ class _Handler(BaseHTTPRequestHandler):
         except json.JSONDecodeError as err:
             status, payload = 400, {"code": 400, "message": f"invalid JSON: {err}"}
         entry["status"] = status
+        entry["validated"] = _validated.models  # request model first, then the answer's
         if status >= 400:
             entry["error"] = payload["message"]
         with state.lock:
@@ -400,6 +408,17 @@ def _add_lineage(state: State, body: Any):
     for end in ends:
         if end not in state.by_id:
             raise ContractError(404, f"entity {end} not found")
+    # As on the server: column lineage may only name columns the two tables have.
+    known = [
+        {c["fullyQualifiedName"] for c in state.by_id[end].entity.get("columns") or []}
+        for end in ends
+    ]
+    for column in (edge.get("lineageDetails") or {}).get("columnsLineage") or []:
+        for name, side in [(c, 0) for c in column.get("fromColumns") or []] + [
+            (column.get("toColumn"), 1)
+        ]:
+            if name not in known[side]:
+                raise ContractError(400, f"Invalid column name {name}")
     created = ends not in state.edges
     state.edges[ends] = edge
     return (201 if created else 200), {"edge": edge}

@@ -44,15 +44,7 @@ def publish_work(work_dir: Path, *, server: str | None = None, dry_run: bool = F
     out = Path(work_dir) / "catalog" / "openmetadata"
     catalogue = load_catalogue(work_dir)
     entries = list(catalogue.entries())
-    edges = sorted(
-        {edge for e in entries for edge in catalogue.lineage(e.id)},
-        key=lambda x: (
-            x.upstream,
-            x.downstream,
-            x.upstream_column or "",
-            x.downstream_column or "",
-        ),
-    )
+    edges = catalogue.edges()
     server, token = (server, None) if dry_run else _target(server)
     publisher = OpenMetadataPublisher(
         out, server=server, token=token, dry_run=out / "requests" if dry_run else None
