@@ -2,9 +2,10 @@
 
 Pure Python (no SDK): `build_document` maps entries and lineage onto OpenMetadata's shapes
 (teams, one CustomDatabase service, databases/schemas/tables, tags, custom properties, test
-cases per GB/T 36344 dimension): entries with a warehouse relation are tables of the `warehouse`
-database, 资源目录 entries without one are tables of the `catalogue` database and `OpenMetadataPublisher.publish` hands the document to
-publisher.py in the OpenMetadata environment. Reads stay with the embedded catalogue.
+cases per GB/T 36344 dimension; entries with a warehouse relation are tables of the `warehouse`
+database, 资源目录 entries without one tables of the `catalogue` database), and
+`OpenMetadataPublisher.publish` hands the document to publisher.py in the OpenMetadata
+environment. Reads stay with the embedded catalogue.
 """
 
 from __future__ import annotations

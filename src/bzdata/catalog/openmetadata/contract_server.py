@@ -8,7 +8,8 @@ SDK's entity model. PUT is create-or-update: 201 on create, 200 otherwise, and t
 moves by 0.1 only when the stored body really changed. Lineage edges (whose column lineage may
 name only columns the two tables have) and test-case results are kept so tests can read them
 back. Its log (GET /api/v1/contract/log) records, per request, the status and the SDK models
-the body and the answer were validated against. Tests start it on loopback; nothing here reaches the network.
+the body and the answer were validated against. Tests start it on loopback; nothing here
+reaches the network.
 
     .venv-om/bin/python -m bzdata.catalog.openmetadata.contract_server --port 8585
 """
