@@ -13,6 +13,11 @@ Sources (each optional but the registry, so a half-built work folder still gets 
 Lineage: dataset → raw table → staging → … as dbt's depends_on gives it; column-level edges where
 the downstream model has a column of the same name as its upstream (dbt 1.11 records no column
 lineage itself, so that is what it "knows").
+
+Held datasets (the period's severity hold, passed in by the publish step): a held dataset's
+delivery is not published, so its 资源目录 entry, its raw tables and every model built from
+held datasets alone leave the catalogue with their edges; a model that also reads published
+datasets stays, without the edges from what left.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import json
 import time
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -319,17 +325,47 @@ def read_registered(path: Path) -> list[Entry]:
     return out
 
 
+def without_held(
+    entries: list[Entry], edges: list[LineageEdge], held: frozenset[str], registry: Registry
+) -> tuple[list[Entry], list[LineageEdge]]:
+    """The dbt entries and edges left when `held` datasets are not published: a raw table or
+    model goes when every registry dataset it is built from is held (see the module docstring)."""
+    datasets = {d.id for d in registry.datasets}
+    ups: dict[str, set[str]] = defaultdict(set)
+    for edge in edges:
+        if edge.upstream_column is None:
+            ups[edge.downstream].add(edge.upstream)
+    feeds: dict[str, frozenset[str]] = {}
+
+    def fed_by(node: str) -> frozenset[str]:
+        if node in datasets:
+            return frozenset({node})
+        if node not in feeds:
+            feeds[node] = frozenset()  # guards against a cycle
+            feeds[node] = frozenset().union(*(fed_by(up) for up in sorted(ups[node])))
+        return feeds[node]
+
+    gone = set(held) | {e.id for e in entries if fed_by(e.id) and fed_by(e.id) <= held}
+    kept = [e for e in entries if e.id not in gone]
+    return kept, [e for e in edges if e.upstream not in gone and e.downstream not in gone]
+
+
 def collect(
     work_dir: Path | str,
     *,
     registry: Registry | None = None,
     registered: Path | str | None = None,
+    held: Iterable[str] = (),
 ) -> tuple[list[Entry], list[LineageEdge]]:
-    """Every entry and lineage edge of the work folder's catalogue (nothing written)."""
+    """Every entry and lineage edge of the work folder's catalogue (nothing written), without
+    what the `held` datasets alone feed."""
     work = Path(work_dir)
     registry = registry or load_registry()
-    datasets = dataset_entries(registry)
+    held = frozenset(held)
+    datasets = [e for e in dataset_entries(registry) if e.id not in held]
     models, edges, _ = dbt_entries(work / "dbt" / "target", registry)
+    if held:
+        models, edges = without_held(models, edges, held, registry)
     deliveries = _deliveries(work)
     quality = _quality(work)
     enriched = []
@@ -362,10 +398,12 @@ def build_catalogue(
     registry: Registry | None = None,
     registered: Path | str | None = None,
     path: Path | str | None = None,
+    held: Iterable[str] = (),
 ) -> BuildSummary:
-    """Rebuild `<work>/catalog/catalog.sqlite` atomically from everything the period produced."""
+    """Rebuild `<work>/catalog/catalog.sqlite` atomically from everything the period produced
+    (without what the `held` datasets alone feed)."""
     start = time.monotonic()
-    entries, edges = collect(work_dir, registry=registry, registered=registered)
+    entries, edges = collect(work_dir, registry=registry, registered=registered, held=held)
     target = write_catalogue(Path(path) if path else catalogue_path(work_dir), entries, edges)
     return BuildSummary(target, len(entries), len(edges), time.monotonic() - start)
 
@@ -375,15 +413,27 @@ def demand_store(work_dir: Path | str) -> Path:
     return Path(work_dir) / "catalog" / "demands"
 
 
-def rebuild_for_period(work_dir: Path | str, period: str) -> dict[str, Any]:
-    """The pipeline's catalogue stage: rebuild the catalogue, then write the period's 需求满足率."""
+def rebuild_for_period(
+    work_dir: Path | str,
+    period: str,
+    *,
+    registry: Registry | None = None,
+    held: Iterable[str] = (),
+) -> dict[str, Any]:
+    """The pipeline's catalogue stage: rebuild the catalogue without the period's held datasets
+    (the publish step's hold list), then write the period's 需求满足率."""
     import calendar
     from datetime import date
 
     from bzdata.catalog.demand import write_satisfaction
 
-    summary = build_catalogue(work_dir)
+    summary = build_catalogue(work_dir, registry=registry, held=held)
     year, month = int(period[:4]), int(period[5:7])
     as_of = date(year, month, calendar.monthrange(year, month)[1])
     rates = write_satisfaction(work_dir, demand_store(work_dir), period, as_of)
-    return {**summary.to_dict(), "period": period, "demand_satisfaction": str(rates)}
+    return {
+        **summary.to_dict(),
+        "period": period,
+        "held": sorted(set(held)),
+        "demand_satisfaction": str(rates),
+    }

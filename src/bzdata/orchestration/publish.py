@@ -221,28 +221,12 @@ def _reported(ctx: PublishContext, result: Any) -> Any:
     return {**result, "held": sorted(ctx.held), "hold_notice": notice}
 
 
-def publishable_registry(ctx: PublishContext, registry: Registry | None = None) -> Registry:
-    """The registry without the held datasets: what downstream publishing may describe."""
-    chosen = registry or load_registry()
-    if not ctx.held:
-        return chosen
-    kept = tuple(d for d in chosen.datasets if d.id not in ctx.held)
-    return chosen.model_copy(update={"datasets": kept})
-
-
 def build_catalogue_of(ctx: PublishContext) -> dict[str, Any]:
-    """The resource catalogue without the held datasets' entries, and the period's 需求满足率."""
-    import calendar
-    from datetime import date
+    """The resource catalogue without what the held datasets alone feed (their entries, raw
+    tables and models), and the period's 需求满足率."""
+    from bzdata.catalog.build import rebuild_for_period
 
-    from bzdata.catalog.build import build_catalogue, demand_store
-    from bzdata.catalog.demand import write_satisfaction
-
-    summary = build_catalogue(ctx.work_dir, registry=publishable_registry(ctx))
-    year, month = int(ctx.period[:4]), int(ctx.period[5:7])
-    as_of = date(year, month, calendar.monthrange(year, month)[1])
-    rates = write_satisfaction(ctx.work_dir, demand_store(ctx.work_dir), ctx.period, as_of)
-    result = {**summary.to_dict(), "period": ctx.period, "demand_satisfaction": str(rates)}
+    result = rebuild_for_period(ctx.work_dir, ctx.period, held=ctx.held)
     return _reported(ctx, result)
 
 
