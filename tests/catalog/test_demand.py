@@ -10,6 +10,7 @@ import pyarrow.parquet as pq
 import pytest
 import xlsxwriter
 
+from bzdata.catalog import CITY, demand_satisfaction
 from bzdata.catalog.demand import (
     DemandError,
     answer_demand,
@@ -68,6 +69,13 @@ def test_template_import_match_answer_and_rate(city, tmp_path) -> None:
     assert table["全市"]["satisfied"] == len(met) == 1
     assert table["gaj"]["rate"] == pytest.approx(1 / 3)
     assert "rsj" not in table
+    # The one public reader gives the same figures to indicator 44 and the scorecard.
+    rates = demand_satisfaction(tmp_path / "work", "2023-03")
+    assert (rates[CITY].due, rates[CITY].satisfied) == (len(due), len(met))
+    gaj = [d for d in due if d["provider"] == "gaj"]
+    assert rates["gaj"].rate == pytest.approx(sum(d in met for d in gaj) / len(gaj))
+    assert "rsj" not in rates
+    assert demand_satisfaction(tmp_path / "work", "2023-04") == {}
 
 
 def test_store_is_append_only_with_versions(city, tmp_path) -> None:

@@ -7,8 +7,10 @@ demands, and Chinese/pinyin search over them.
     build.py      rebuild from registry, dbt artifacts, manifest, quality results
     search.py     jieba + pypinyin tokenisation and the ranked, filtered query
     lint.py       GB/T 21063 completeness and catalogue-lint rules (read by the scorecard's 编目)
+    demand.py     需求清单: filing, matching, answers, and the 需求满足率 (demand_satisfaction)
 """
 
+from bzdata.catalog.demand import CITY, Satisfaction, demand_satisfaction
 from bzdata.catalog.model import (
     Demand,
     Entry,
@@ -20,12 +22,15 @@ from bzdata.catalog.model import (
 from bzdata.catalog.store import catalogue_path, load_catalogue
 
 __all__ = [
+    "CITY",
     "Demand",
     "Entry",
     "FieldInfo",
     "LineageEdge",
     "QualitySummary",
+    "Satisfaction",
     "SearchHit",
     "catalogue_path",
+    "demand_satisfaction",
     "load_catalogue",
 ]

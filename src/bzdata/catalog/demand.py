@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -290,3 +290,33 @@ def write_satisfaction(work_dir: Path | str, store: Path | str, period: str, as_
     path = satisfaction_file(work_dir, period)
     write_parquet(satisfaction(store, period, as_of), path)
     return path
+
+
+@dataclass(frozen=True)
+class Satisfaction:
+    """需求满足率 of one provider department (or 全市): 已满足 / 已到期 demands of the period."""
+
+    provider: str  # department code, or CITY
+    due: int  # 已到期: demands whose answer deadline has passed by the period's end
+    satisfied: int  # 已满足: of those, agreed (同意) by the deadline
+
+    @property
+    def rate(self) -> float | None:
+        """0..1, or None when nothing was due (no rate, rather than 0 % or 100 %)."""
+        return self.satisfied / self.due if self.due else None
+
+
+def demand_satisfaction(work_dir: Path | str, period: str) -> dict[str, Satisfaction]:
+    """The period's 需求满足率 per provider department code and city-wide (key CITY), as the
+    catalogue stage wrote it; {} when it has not been written for the period. The one reader
+    of the figures: indicator 44 takes CITY, a department's scorecard its own code (a department
+    with no due demand has no key)."""
+    import pyarrow.parquet as pq
+
+    path = satisfaction_file(work_dir, period)
+    if not path.is_file():
+        return {}
+    return {
+        row["provider"]: Satisfaction(row["provider"], int(row["due"]), int(row["satisfied"]))
+        for row in pq.read_table(path, columns=["provider", "due", "satisfied"]).to_pylist()
+    }

@@ -121,15 +121,11 @@ def warehouse_values(warehouse: Path, period: str) -> dict[int, tuple[float, str
 
 def demand_rate(work: Path, period: str) -> float | None:
     """City-wide 需求满足率 of the period in percent (lake/catalog/demand_satisfaction), if any."""
-    from bzdata.catalog.demand import CITY, satisfaction_file
+    from bzdata.catalog import CITY, demand_satisfaction
 
-    path = satisfaction_file(work, period)
-    if not path.is_file():
-        return None
-    for row in pq.read_table(path).to_pylist():
-        if row["provider"] == CITY and row["due"]:
-            return 100.0 * row["rate"]
-    return None
+    city = demand_satisfaction(work, period).get(CITY)
+    rate = city.rate if city is not None else None
+    return None if rate is None else 100.0 * rate
 
 
 def _reported(lake: Path) -> dict[tuple[int, str], dict]:
