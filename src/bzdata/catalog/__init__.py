@@ -8,6 +8,7 @@ demands, and Chinese/pinyin search over them.
     search.py     jieba + pypinyin tokenisation and the ranked, filtered query
     lint.py       GB/T 21063 completeness and catalogue-lint rules (read by the scorecard's 编目)
     demand.py     需求清单: filing, matching, answers, and the 需求满足率 (demand_satisfaction)
+    supply.py     供给清单: what each provider department supplies, under which attributes
 """
 
 from bzdata.catalog.demand import CITY, Satisfaction, demand_satisfaction

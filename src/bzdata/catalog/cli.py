@@ -1,4 +1,4 @@
-"""`bzdata catalog`: rebuild the embedded catalogue and search it from the terminal."""
+"""`bzdata catalog`: rebuild the embedded catalogue, search it, and list 供给/需求清单."""
 
 from __future__ import annotations
 
@@ -51,6 +51,28 @@ def _search(args: argparse.Namespace) -> int:
         print(f"{rank:>2}. {hit.name_highlighted}  [{hit.layer}·{hit.provider or '—'}] {hit.id}")
         if hit.snippet:
             print(f"    {hit.snippet}")
+    return 0
+
+
+def _supply(args: argparse.Namespace) -> int:
+    from bzdata.catalog import supply
+    from bzdata.catalog.store import load_catalogue
+    from bzdata.registry import load_registry
+
+    try:
+        if args.dept:
+            supply.check_department(args.dept, (d.code for d in load_registry().departments))
+        catalogue = load_catalogue(_work(args))
+    except (supply.SupplyError, FileNotFoundError) as exc:
+        print(f"错误：{exc}", file=sys.stderr)
+        return 1
+    items = supply.supply_list(catalogue.entries(), args.dept)
+    catalogue.close()
+    if args.xlsx:
+        path = supply.write_xlsx(items, args.xlsx)
+        print(f"供给清单已写入 {path}（{len(items)} 个数据资源）")
+        return 0
+    print("\n".join(supply.describe(items)))
     return 0
 
 
@@ -133,6 +155,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     search.add_argument("--limit", type=int, default=10, help="最多返回多少条（默认 10）")
     search.add_argument("--json", action="store_true", help="以 JSON 输出")
     search.set_defaults(func=_search)
+    offer = commands.add_parser(
+        "supply",
+        parents=[work],
+        help="供给清单：各提供部门供给的数据资源及其共享、开放属性",
+        description="按提供部门列出供给的数据资源：信息项、共享属性/共享条件、"
+        "开放属性/开放条件、更新周期和最近更新时间。",
+    )
+    offer.add_argument("--dept", help="只看该提供部门（部门代码，例如 gaj）")
+    offer.add_argument("--xlsx", metavar="文件", help="导出为 Excel 工作簿（.xlsx）")
+    offer.set_defaults(func=_supply)
     demand = commands.add_parser("demand", help="需求清单：提出、导入、答复、查看")
     steps = demand.add_subparsers(title="子命令", dest="demand_command", metavar="<子命令>")
     store = argparse.ArgumentParser(add_help=False, parents=[work])
