@@ -163,7 +163,9 @@ def create_app(work_dir: Path | str, *, rate_limit: int = 50, clock=time.time) -
         return request.state.view
 
     def user_of(request: Request) -> acc.User | None:
-        return accounts.user(request.cookies.get(SESSION_COOKIE))
+        if not hasattr(request.state, "user"):  # one session lookup per request
+            request.state.user = accounts.user(request.cookies.get(SESSION_COOKIE))
+        return request.state.user
 
     def render(request: Request, name: str, status: int = 200, **ctx) -> HTMLResponse:
         binding = request.state.csrf_binding
