@@ -81,6 +81,8 @@ def add_terms(words: Iterable[str]) -> None:
     for word in words:
         if word and len(word) >= 2:
             jieba.add_word(word, freq=50000)
+    _words.cache_clear()  # texts cut before may now cut differently
+    _needles.cache_clear()
 
 
 @functools.lru_cache(maxsize=65536)
@@ -93,13 +95,20 @@ def pinyin_of(word: str) -> tuple[str, str]:
 
 def words(text: str) -> list[str]:
     """jieba search-mode words (lower-cased, punctuation dropped)."""
+    return list(_words(text or ""))
+
+
+@functools.lru_cache(maxsize=65536)
+def _words(text: str) -> tuple[str, ...]:
+    # Segmentation is the costliest step of a search page (each hit's name and abstract are
+    # segmented to mark a pinyin query's words): the same texts recur, so each is cut once.
     _setup()
     out = []
-    for word in jieba.cut_for_search(text or ""):
+    for word in jieba.cut_for_search(text):
         word = word.strip().lower()
         if word and (word.isalnum()):
             out.append(word)
-    return out
+    return tuple(out)
 
 
 def index_tokens(text: str, *, chars: bool = False) -> str:

@@ -8,6 +8,7 @@ Session tokens are random; only their SHA-256 is stored, so a copy of the file o
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import os
@@ -61,16 +62,24 @@ def portal_dir(work_dir: Path | str) -> Path:
 
 
 def secret_key(work_dir: Path | str) -> bytes:
-    """The work folder's key, created with mode 0600 on first use (never in the repository)."""
+    """The work folder's key, created with mode 0600 on first use (never in the repository).
+
+    Written whole under a temporary name and linked into place, so processes starting together
+    (`serve --workers`) all read the one key, never a half-written file."""
     path = portal_dir(work_dir) / "secret.key"
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return path.read_bytes()
-    key = secrets.token_bytes(32)
-    with os.fdopen(fd, "wb") as f:
-        f.write(key)
-    return key
+    if not path.is_file():
+        tmp = path.with_name(f".secret.key-{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(secrets.token_bytes(32))
+                f.flush()
+                os.fsync(f.fileno())
+            with contextlib.suppress(FileExistsError):
+                os.link(tmp, path)  # the first process's key wins
+        finally:
+            tmp.unlink()
+    return path.read_bytes()
 
 
 def _digest(token: str) -> str:

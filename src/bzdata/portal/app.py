@@ -12,19 +12,24 @@ token; every response carries the security headers; requests are size- and rate-
 from __future__ import annotations
 
 import io
+import os
 import re
 import secrets
 import threading
 import time
 from collections import defaultdict, deque
+from contextlib import asynccontextmanager
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import quote
 
+import anyio.to_thread
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import cookie_parser
 
 from bzdata.portal import accounts as acc
 from bzdata.portal.data import Published
@@ -33,6 +38,9 @@ HERE = Path(__file__).parent
 SESSION_COOKIE = "bz_session"
 CSRF_COOKIE = "bz_csrf"
 MAX_BODY = 64 * 1024
+THREADS = max(4, 4 * (os.cpu_count() or 1))
+WORK_VARIABLE = "BZDATA_PORTAL_WORK"
+RATE_VARIABLE = "BZDATA_PORTAL_RATE_LIMIT"
 PAGE_SIZE = 50
 PERIOD = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 HEADERS = {
@@ -67,6 +75,67 @@ class RateLimit:
             return True
 
 
+class Guard:
+    """Size and rate limits, path checks, security headers and the CSRF binding cookie, as plain
+    ASGI middleware (Starlette's BaseHTTPMiddleware would cost every request a task and a
+    stream wrapper: it was a good part of the floor under load)."""
+
+    def __init__(self, app, limiter: RateLimit) -> None:
+        self.app, self.limiter = app, limiter
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        binding = cookie_parser(headers.get("cookie", "")).get(CSRF_COOKIE)
+        fresh = None if binding else secrets.token_urlsafe(16)
+        scope.setdefault("state", {})["csrf_binding"] = binding or fresh
+        client = scope["client"][0] if scope.get("client") else "-"
+        length = headers.get("content-length")
+        raw = scope.get("raw_path") or scope["path"].encode()
+        refusal = None
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
+            refusal = Response("请求过大", status_code=413)
+        elif not self.limiter.allow(client):
+            refusal = Response("请求过于频繁，请稍后再试", status_code=429)
+        elif ".." in scope["path"] or b".." in raw or b"%2e" in raw.lower():
+            refusal = Response("路径无效", status_code=400)
+
+        async def send_guarded(message) -> None:
+            if message["type"] == "http.response.start":
+                out = MutableHeaders(scope=message)
+                for name, value in HEADERS.items():
+                    if name not in out:
+                        out[name] = value
+                if fresh is not None:
+                    cookie = Response()
+                    cookie.set_cookie(CSRF_COOKIE, fresh, httponly=True, samesite="strict")
+                    out.append("set-cookie", cookie.headers["set-cookie"])
+            await send(message)
+
+        if refusal is not None:
+            await refusal(scope, receive, send_guarded)
+        else:
+            await self.app(scope, receive, send_guarded)
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI):
+    # Pages are synchronous handlers run in the thread pool: size it to the machine (each thread
+    # holds its own catalogue connection), not anyio's fixed 40.
+    anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
+    yield
+
+
+def app_from_environment() -> FastAPI:
+    """The app of `bzdata serve --workers N`: each worker process builds its own over the work
+    folder named by BZDATA_PORTAL_WORK (every one opens the published snapshot read-only)."""
+    return create_app(
+        os.environ[WORK_VARIABLE], rate_limit=int(os.environ.get(RATE_VARIABLE, "50"))
+    )
+
+
 def _period_label(period: str) -> str:
     return f"{period[:4]}年{int(period[5:])}月"
 
@@ -81,35 +150,26 @@ def create_app(work_dir: Path | str, *, rate_limit: int = 50, clock=time.time) -
     templates.env.filters["pct"] = lambda v: "—" if v is None else f"{v * 100:.1f}%"
     templates.env.filters["num"] = lambda v: "—" if v is None else f"{v:g}"
     templates.env.globals["period_label"] = _period_label
-    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, lifespan=_lifespan)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next):
-        client = request.client.host if request.client else "-"
-        fresh = None if CSRF_COOKIE in request.cookies else secrets.token_urlsafe(16)
-        request.state.csrf_binding = request.cookies.get(CSRF_COOKIE) or fresh
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY):
-            response = Response("请求过大", status_code=413)
-        elif not limiter.allow(client):
-            response = Response("请求过于频繁，请稍后再试", status_code=429)
-        elif ".." in request.url.path or "%2e" in request.url.path.lower():
-            response = Response("路径无效", status_code=400)
-        else:
-            response = await call_next(request)
-        for name, value in HEADERS.items():
-            response.headers.setdefault(name, value)
-        if fresh is not None:
-            response.set_cookie(CSRF_COOKIE, fresh, httponly=True, samesite="strict")
-        return response
+    app.add_middleware(Guard, limiter=limiter)
+
+    def view_of(request: Request):
+        """The snapshot this request is answered from: chosen once, so a switch while the page
+        renders never mixes two snapshots (the footer names the one the content came from)."""
+        if not hasattr(request.state, "view"):
+            request.state.view = published.view()
+        return request.state.view
 
     def user_of(request: Request) -> acc.User | None:
-        return accounts.user(request.cookies.get(SESSION_COOKIE))
+        if not hasattr(request.state, "user"):  # one session lookup per request
+            request.state.user = accounts.user(request.cookies.get(SESSION_COOKIE))
+        return request.state.user
 
     def render(request: Request, name: str, status: int = 200, **ctx) -> HTMLResponse:
         binding = request.state.csrf_binding
-        ctx.setdefault("view", published.view())
+        ctx.setdefault("view", view_of(request))
         return templates.TemplateResponse(
             request,
             name,
@@ -138,7 +198,7 @@ def create_app(work_dir: Path | str, *, rate_limit: int = 50, clock=time.time) -
 
     @app.get("/scorecard", response_class=HTMLResponse)
     def ranking(request: Request, period: str | None = None):
-        view = published.view()
+        view = view_of(request)
         if view is None:
             return no_snapshot(request)
         chosen = pick_period(view, period)
@@ -150,7 +210,7 @@ def create_app(work_dir: Path | str, *, rate_limit: int = 50, clock=time.time) -
 
     @app.get("/scorecard/{period}/dept/{code}", response_class=HTMLResponse)
     def department(request: Request, period: str, code: str):
-        view = published.view()
+        view = view_of(request)
         if view is None:
             return no_snapshot(request)
         if period not in view.periods:
@@ -165,7 +225,7 @@ def create_app(work_dir: Path | str, *, rate_limit: int = 50, clock=time.time) -
 
     @app.get("/scorecard/{period}/download/{kind}")
     def download(request: Request, period: str, kind: str, dept: str | None = None):
-        view = published.view()
+        view = view_of(request)
         path = view.download(period, kind, dept) if view else None
         if path is None:
             return render(request, "message.html", 404, title="没有该文件", text="没有该文件。")
@@ -174,7 +234,7 @@ def create_app(work_dir: Path | str, *, rate_limit: int = 50, clock=time.time) -
 
     @app.get("/indicators", response_class=HTMLResponse)
     def indicators(request: Request):
-        view = published.view()
+        view = view_of(request)
         if view is None:
             return no_snapshot(request)
         groups: dict[str, list[dict]] = {}
@@ -224,7 +284,7 @@ def create_app(work_dir: Path | str, *, rate_limit: int = 50, clock=time.time) -
         user = user_of(request)
         if user is None:
             return None, None, RedirectResponse("/login", status_code=303)
-        view = published.view()
+        view = view_of(request)
         if view is None:
             return None, None, no_snapshot(request)
         chosen = pick_period(view, period)
@@ -273,7 +333,7 @@ def create_app(work_dir: Path | str, *, rate_limit: int = 50, clock=time.time) -
         app,
         SimpleNamespace(
             render=render,
-            published=published,
+            view_of=view_of,
             user_of=user_of,
             csrf_checked=csrf_checked,
             no_snapshot=no_snapshot,

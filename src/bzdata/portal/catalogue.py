@@ -13,11 +13,15 @@ id). Demands live outside the snapshot (<work>/catalog/demands, append-only), li
 
 from __future__ import annotations
 
+import fcntl
+import os
 import re
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
+from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlencode
 
@@ -91,13 +95,14 @@ def _trend(rows: list[dict]) -> tuple[list[str], dict[str, dict[str, float]]]:
 
 def add_routes(app: FastAPI, portal: SimpleNamespace) -> None:
     """Register the 目录 and 需求清单 routes on the portal app (helpers from create_app)."""
-    render, published = portal.render, portal.published
+    render = portal.render
     store = demand_store(portal.work)
+    on_file = DemandCache(store)
     portal.templates.env.filters["marked"] = marked
     portal.templates.env.globals["dept_name"] = lambda code: departments().get(code, code or "—")
 
-    def catalogue_or_none():
-        view = published.view()
+    def catalogue_or_none(request: Request):
+        view = portal.view_of(request)
         return view, (view.catalogue if view is not None else None)
 
     def not_found(request: Request, what: str = "没有该目录条目"):
@@ -115,7 +120,7 @@ def add_routes(app: FastAPI, portal: SimpleNamespace) -> None:
         security_level: str = "",
         update_cycle: str = "",
     ):
-        view, catalogue = catalogue_or_none()
+        view, catalogue = catalogue_or_none(request)
         if catalogue is None:
             return portal.no_snapshot(request)
         q = q.strip()[:MAX_QUERY]
@@ -129,14 +134,19 @@ def add_routes(app: FastAPI, portal: SimpleNamespace) -> None:
         }
         chosen = {k: v[:MAX_QUERY] for k, v in chosen.items() if v}
         page = max(1, min(page, MAX_PAGE))
-        viewer = viewer_of(portal.user_of(request))
+        user = portal.user_of(request)
+        # A public search page depends on the snapshot and the query string only: rendered once.
+        key = ("catalog", request.url.query)
+        if user is None and (body := view.page(key)) is not None:
+            return HTMLResponse(body)
+        viewer = viewer_of(user)
         result = view.search_page(q, viewer, chosen, (page - 1) * PAGE_SIZE, PAGE_SIZE)
 
         def url(**changes) -> str:
             params = {"q": q, **chosen, "page": page} | changes
             return "/catalog?" + urlencode({k: v for k, v in params.items() if v not in ("", None)})
 
-        return render(
+        response = render(
             request,
             "catalog.html",
             q=q,
@@ -148,10 +158,13 @@ def add_routes(app: FastAPI, portal: SimpleNamespace) -> None:
             first=(page - 1) * PAGE_SIZE + 1,
             last=(page - 1) * PAGE_SIZE + len(result.hits),
         )
+        if user is None and b'name="csrf"' not in response.body:  # nothing bound to a visitor
+            view.keep_page(key, response.body)
+        return response
 
     @app.get("/catalog/entry/{entry_id}", response_class=HTMLResponse)
     def entry_page(request: Request, entry_id: str):
-        view, catalogue = catalogue_or_none()
+        view, catalogue = catalogue_or_none(request)
         if catalogue is None:
             return portal.no_snapshot(request)
         user = portal.user_of(request)
@@ -171,7 +184,7 @@ def add_routes(app: FastAPI, portal: SimpleNamespace) -> None:
         sample = None
         if dataset and viewer.may_sample(entry):
             sample = view.sample(dataset)
-        wanted = [d for d in demands.load_demands(store).values() if d.matched_entry == entry.id]
+        wanted = [d for d in on_file.current().values() if d.matched_entry == entry.id]
         return render(
             request,
             "entry.html",
@@ -200,7 +213,7 @@ def add_routes(app: FastAPI, portal: SimpleNamespace) -> None:
     @app.get("/demands", response_class=HTMLResponse)
     def demand_list(request: Request, provider: str = "", status: str = "", mine: str = ""):
         user = portal.user_of(request)
-        items = list(demands.load_demands(store).values())
+        items = list(on_file.current().values())
         if mine and user is not None:
             provider = user.department
         if provider:
@@ -240,7 +253,7 @@ def add_routes(app: FastAPI, portal: SimpleNamespace) -> None:
     ):
         if not portal.csrf_checked(request, csrf):
             return portal.refused(request)
-        _, catalogue = catalogue_or_none()
+        _, catalogue = catalogue_or_none(request)
         if catalogue is None:
             return portal.no_snapshot(request)
         user = portal.user_of(request)
@@ -283,18 +296,14 @@ def add_routes(app: FastAPI, portal: SimpleNamespace) -> None:
 
     def find(demand_id: str):
         """The demand with this id (ids are checked against their form before any lookup)."""
-        return (
-            demands.load_demands(store).get(demand_id) if DEMAND_ID.fullmatch(demand_id) else None
-        )
+        return on_file.current().get(demand_id) if DEMAND_ID.fullmatch(demand_id) else None
 
     def demand_page(request: Request, demand_id: str, status: int = 200, error: str | None = None):
-        item = (
-            demands.load_demands(store).get(demand_id) if DEMAND_ID.fullmatch(demand_id) else None
-        )
+        item = on_file.current().get(demand_id) if DEMAND_ID.fullmatch(demand_id) else None
         if item is None:
             return not_found(request, "没有该需求")
         user = portal.user_of(request)
-        _, catalogue = catalogue_or_none()
+        _, catalogue = catalogue_or_none(request)
         return render(
             request,
             "demand.html",
@@ -335,12 +344,56 @@ def add_routes(app: FastAPI, portal: SimpleNamespace) -> None:
                 title="无权答复",
                 text="只有被提出需求的提供部门可以答复该需求。",
             )
-        if item.status != "待答复":
-            return demand_page(request, demand_id, 409, "该需求已经答复。")
-        try:
-            demands.answer_demand(
-                store, item.id, answer, reason, date.fromtimestamp(portal.clock())
-            )
-        except demands.DemandError as exc:
-            return demand_page(request, demand_id, 400, str(exc))
+        with _answering(store):  # read, check and append as one step, across workers too
+            item = demands.load_demands(store)[item.id]
+            if item.status != "待答复":
+                return demand_page(request, demand_id, 409, _answered_text(item))
+            try:
+                demands.answer_demand(
+                    store, item.id, answer, reason, date.fromtimestamp(portal.clock())
+                )
+            except demands.DemandError as exc:
+                return demand_page(request, demand_id, 400, str(exc))
         return RedirectResponse(f"/demands/{item.id}", status_code=303)
+
+
+ANSWER_LOCK = ".answer.lock"
+
+
+class DemandCache:
+    """The store's demands, read again only when the append-only file has changed (pages read
+    them on every request; answers read the file itself, under the lock)."""
+
+    def __init__(self, store: Path) -> None:
+        self.path = store / demands.STORE_FILE
+        self._seen: tuple[tuple[int, int, int] | None, dict] = (None, {})
+
+    def current(self) -> dict:
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return {}
+        key = (st.st_ino, st.st_size, st.st_mtime_ns)  # taken before reading: never newer
+        seen, items = self._seen
+        if seen != key:
+            items = demands.load_demands(self.path.parent)
+            self._seen = (key, items)
+        return items
+
+
+@contextmanager
+def _answering(store: Path):
+    """An exclusive lock on the demand store while an answer is checked and appended, so two
+    answers arriving at once (threads or `serve --workers` processes) cannot both be taken."""
+    store.mkdir(parents=True, exist_ok=True)
+    fd = os.open(store / ANSWER_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def _answered_text(item) -> str:
+    when = f"，{item.answered}" if item.answered else ""
+    return f"该需求已经答复（{item.status}{when}），不能重复答复；如需更改请联系平台管理员。"

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from bzdata.arguments import period_arg
+from bzdata.arguments import period_arg, positive_int
 
 
 def _work(args: argparse.Namespace) -> Path:
@@ -26,6 +26,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     serve.add_argument("--work", metavar="DIR", help="工作目录（默认 ./work 或 BZDATA_WORK）")
     serve.add_argument("--host", default="127.0.0.1", help="监听地址（默认 127.0.0.1）")
     serve.add_argument("--port", type=int, default=8000, help="端口（默认 8000）")
+    serve.add_argument(
+        "--workers",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="工作进程数（默认 1）；各进程只读打开同一快照，请求限速按进程计",
+    )
+    serve.add_argument(
+        "--rate-limit",
+        type=positive_int,
+        default=50,
+        metavar="N",
+        help="每个客户端每秒最多请求数（默认 50）",
+    )
     serve.set_defaults(func=run_serve)
 
     portal = subparsers.add_parser("portal", help="门户管理：发布快照、部门账号")
@@ -62,7 +76,24 @@ def run_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     print(f"门户：http://{args.host}:{args.port}/ （快照目录 {snapshot.root(work)}）")
-    uvicorn.run(create_app(work), host=args.host, port=args.port, log_level="warning")
+    if args.workers == 1:
+        app = create_app(work, rate_limit=args.rate_limit)
+        uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
+        return 0
+    from bzdata.portal import accounts
+    from bzdata.portal.app import RATE_VARIABLE, WORK_VARIABLE
+
+    accounts.secret_key(work)  # one key for all workers, made before any of them starts
+    os.environ[WORK_VARIABLE] = str(work)
+    os.environ[RATE_VARIABLE] = str(args.rate_limit)
+    uvicorn.run(
+        "bzdata.portal.app:app_from_environment",
+        factory=True,
+        workers=args.workers,
+        host=args.host,
+        port=args.port,
+        log_level="warning",
+    )
     return 0
 
 

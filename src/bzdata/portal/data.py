@@ -21,10 +21,12 @@ import pyarrow.parquet as pq
 
 from bzdata import snapshot
 from bzdata.catalog.interface import Viewer
+from bzdata.catalog.search import words
 from bzdata.catalog.store import FILE_NAME as CATALOGUE_FILE
 from bzdata.catalog.store import EmbeddedCatalogue
 
 SEARCH_CACHE = 2048  # search pages remembered per snapshot (least recently used dropped)
+PAGE_CACHE = 512  # rendered public pages remembered per snapshot (~30 KB each)
 ISSUE_COLUMNS = (
     "issue_id",
     "dataset",
@@ -49,6 +51,11 @@ class SnapshotView:
         self.path = snap.path
         self._lock = threading.Lock()
         self._searches: OrderedDict[tuple, object] = OrderedDict()
+        self._pages: OrderedDict[tuple, bytes] = OrderedDict()
+        self._local = threading.local()
+        self._has_catalogue = (self.path / CATALOGUE_FILE).is_file()
+        self._trends: dict[str, list[dict]] = {}
+        self._samples: dict[str, list[dict] | None] = {}
         self._con = duckdb.connect(":memory:")
         for p in snap.manifest.get("issue_periods", []):
             table = pq.read_table(self.path / "issues" / f"{p}.parquet")
@@ -64,6 +71,13 @@ class SnapshotView:
             self._con.register("rule_results", pa.concat_tables(rules, promote_options="default"))
         self._con.execute("set enable_external_access = false")
         self._con.execute("set lock_configuration = true")
+
+    def warm(self) -> None:
+        """Read what every page needs before the view is put in service."""
+        self._scores  # noqa: B018 (cached on first access)
+        if self.catalogue is not None:
+            self.catalogue.count()
+            words("人口")  # the segmenter loads its dictionary on first use (seconds)
 
     @property
     def period(self) -> str:
@@ -137,17 +151,41 @@ class SnapshotView:
                 self._searches.popitem(last=False)
         return page
 
-    @cached_property
+    def page(self, key: tuple) -> bytes | None:
+        """A public page rendered before from this snapshot (same path and query)."""
+        with self._lock:
+            body = self._pages.get(key)
+            if body is not None:
+                self._pages.move_to_end(key)
+            return body
+
+    def keep_page(self, key: tuple, body: bytes) -> None:
+        with self._lock:
+            self._pages[key] = body
+            while len(self._pages) > PAGE_CACHE:
+                self._pages.popitem(last=False)
+
+    @property
     def catalogue(self) -> EmbeddedCatalogue | None:
-        """The snapshot's catalogue (read-only), or None when the period published none."""
-        path = self.path / CATALOGUE_FILE
-        return EmbeddedCatalogue(path) if path.is_file() else None
+        """The snapshot's catalogue (read-only), or None when the period published none.
+
+        One connection per serving thread: a SQLite connection runs one statement at a time,
+        so a shared one made every search wait for the one before it."""
+        if not self._has_catalogue:
+            return None
+        opened = getattr(self._local, "catalogue", None)
+        if opened is None:
+            opened = self._local.catalogue = EmbeddedCatalogue(self.path / CATALOGUE_FILE)
+        return opened
 
     def quality_trend(self, dataset: str) -> list[dict]:
         """Pass rate per period and GB/T 36344 dimension of a dataset, from the published rule
         results: 1 − failing / checked elements over the rules that ran without error."""
         if not self._has_rules:
             return []
+        known = self._trends.get(dataset)
+        if known is not None:  # the snapshot never changes: each dataset is computed once
+            return known
         with self._lock:
             rows = self._con.execute(
                 "select period, dimension, sum(element_count), sum(unexpected_count), count(*), "
@@ -155,7 +193,7 @@ class SnapshotView:
                 "where dataset = ? and coalesce(error, '') = '' group by all order by all",
                 [dataset],
             ).fetchall()
-        return [
+        trend = [
             {
                 "period": period,
                 "dimension": dimension,
@@ -165,12 +203,17 @@ class SnapshotView:
             }
             for period, dimension, n, bad, rules, failed in rows
         ]
+        self._trends[dataset] = trend
+        return trend
 
     def sample(self, dataset: str) -> list[dict] | None:
         """The masked sample rows published for a dataset (None: none published)."""
         if f"samples/{dataset}.parquet" not in self.snap.manifest.get("files", []):
             return None  # only names the manifest lists ever become a path
-        return pq.read_table(self.path / "samples" / f"{dataset}.parquet").to_pylist()
+        if dataset not in self._samples:
+            table = pq.read_table(self.path / "samples" / f"{dataset}.parquet")
+            self._samples[dataset] = table.to_pylist()
+        return self._samples[dataset]
 
     def setting(self, name: str) -> str:
         with self._lock:
@@ -178,25 +221,44 @@ class SnapshotView:
 
 
 class Published:
-    """Follows the work folder's snapshot pointer; a new snapshot is opened once, on switch."""
+    """Follows the work folder's snapshot pointer; a new snapshot is opened once, on switch.
+
+    The new snapshot is opened whole (tables read, catalogue opened) before it replaces the
+    previous one; a snapshot that cannot be opened leaves the previous one in service (it stays
+    whole on disk) and is tried again on the next request.
+    """
 
     def __init__(self, work_dir: Path | str) -> None:
         self.work = Path(work_dir)
-        self._view: SnapshotView | None = None
-        self._target: str | None = None
-        self._lock = threading.Lock()
+        # (pointer text, view), replaced as one object so a reader never pairs one snapshot's
+        # pointer with another's view
+        self._current: tuple[str | None, SnapshotView | None] = (None, None)
+        self._opening = threading.Lock()
 
     def view(self) -> SnapshotView | None:
         try:  # one readlink per request; the manifest is read only when the pointer moved
             target = os.readlink(snapshot.root(self.work) / snapshot.POINTER)
         except OSError:
-            return self._view
-        with self._lock:
-            if self._view is not None and self._target == target:
-                return self._view
+            return self._current[1]
+        held, view = self._current
+        if view is not None and held == target:
+            return view
+        # Requests that see the moved pointer wait while one of them opens the new snapshot, so
+        # once a publish has returned no request is answered from the previous one.
+        with self._opening:
+            held, view = self._current
+            if view is not None and held == target:
+                return view
             snap = snapshot.current(self.work)
-            if snap is not None:
-                # the pointer's text as publish writes it, so a switch in between is seen next time
-                self._view = SnapshotView(snap)
-                self._target = str(Path(snapshot.SNAPSHOTS) / snap.path.name)
-            return self._view
+            if snap is None:
+                return view
+            try:
+                opened = SnapshotView(snap)
+                opened.warm()
+            except Exception:
+                if view is None:
+                    raise
+                return view
+            # the pointer's text as publish writes it, so a switch in between is seen next time
+            self._current = (str(Path(snapshot.SNAPSHOTS) / snap.path.name), opened)
+            return opened
