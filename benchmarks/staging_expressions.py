@@ -16,7 +16,8 @@ from pathlib import Path
 import duckdb
 import jinja2
 
-MACROS = Path(__file__).resolve().parents[1] / "dbt_project" / "macros"
+DBT = Path(__file__).resolve().parents[1] / "dbt_project"
+MACROS = DBT / "macros"
 FULLWIDTH = "".join(chr(c) for c in range(0xFF01, 0xFF5F)) + "\u3000"
 HALFWIDTH = "".join(chr(c) for c in range(0x21, 0x7F)) + " "
 
@@ -28,10 +29,18 @@ def main() -> None:
     source = "".join(
         p.read_text(encoding="utf-8")
         for p in sorted(MACROS.glob("*.sql"))
-        if p.name in ("identifiers.sql", "normalise.sql")
+        if p.name in ("identifiers.sql", "normalise.sql", "placeholders.sql")
     )
-    macros = jinja2.Environment().from_string(source).module
+    env = jinja2.Environment()
+    env.globals["ref"] = lambda name: name  # the one seed the macros read: gbt2260, below
+    macros = env.from_string(source).module
     con = duckdb.connect(config={"threads": 1})
+    con.execute(
+        "create table gbt2260 as select * from read_csv(?, header = true, "
+        "columns = {'code': 'varchar', 'name': 'varchar', 'first_year': 'integer', "
+        "'last_year': 'integer', 'in_force': 'boolean'})",
+        [str(DBT / "seeds" / "gbt2260.csv")],
+    )
     con.execute(
         "create table s as select lpad(cast(hash(i) % 999999999999999999 as varchar), 18, '3') "
         "as cid, '山东省滨州市滨城区黄河五路' || i || '号' as addr, "
@@ -46,13 +55,16 @@ def main() -> None:
         ("bz_date(d)", macros.bz_date("x.d"), "try_strptime(x.d, '%Y-%m-%d')"),
         ("bz_ric(cid)", macros.bz_ric("x.cid"), "x.cid"),
         ("bz_ric_is_valid(cid)", macros.bz_ric_is_valid("x.cid"), "length(x.cid) = 18"),
+        ("bz_is_placeholder(cid)", macros.bz_is_placeholder("x.cid"), "x.cid in ('无', '-')"),
+        ("bz_is_placeholder(addr)", macros.bz_is_placeholder("x.addr"), "x.addr in ('无', '-')"),
     ]
     print(f"{'表达式':24s} {'宏 µs/行':>10s} {'基线 µs/行':>10s} {'倍数':>6s}   基线")
     for label, ours, baseline in cases:
         timing = []
         for expr in (ours, baseline):
             start = time.perf_counter()
-            con.execute(f"select count({expr}) from s as x").fetchall()
+            # hash(): count(f(x)) of a null-preserving f is answered from x alone
+            con.execute(f"select sum(hash({expr})) from s as x").fetchall()
             timing.append((time.perf_counter() - start) / rows * 1e6)
         print(
             f"{label:24s} {timing[0]:10.2f} {timing[1]:10.2f} {timing[0] / timing[1]:6.1f}   "
