@@ -2,8 +2,10 @@
 
 The store is an append-only JSON-lines file (`<store>/demands.jsonl`); every change appends a new
 version of the demand and the latest version wins, so a catalogue rebuild never touches it and
-the history of every demand is kept. Deadlines are working days (Mon–Fri) after filing, by the
-SLA of catalog/demand.yaml.
+the history of every demand is kept. A demand is answered once: the answer is checked and
+appended under an exclusive lock on the store, so two answers arriving together (threads,
+`serve --workers` processes, the command line) cannot both be taken. Deadlines are working
+days (Mon–Fri) after filing, by the SLA of catalog/demand.yaml.
 
 需求满足率 = 已满足 / 已到期: of the demands whose deadline has passed on the evaluation date,
 those the provider answered 同意 on or before the deadline. Written per provider department and
@@ -14,9 +16,11 @@ city-wide (provider = "全市") to
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -152,29 +156,54 @@ def file_demand(
     return existing if existing is not None else _append(store, demand)
 
 
+class AlreadyAnswered(DemandError):
+    """The demand was answered before; an answer is given once."""
+
+
+ANSWER_LOCK = ".answer.lock"
+
+
+@contextmanager
+def _answering(store: Path | str):
+    """An exclusive lock on the store while an answer is checked and appended."""
+    Path(store).mkdir(parents=True, exist_ok=True)
+    fd = os.open(Path(store) / ANSWER_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
 def answer_demand(
     store: Path | str, demand_id: str, answer: str, reason: str | None, answered: date
 ) -> Demand:
-    """The provider's answer (同意 / 拒绝); a refusal must give its reason."""
-    current = load_demands(store).get(demand_id)
-    if current is None:
-        raise DemandError(f"找不到需求 {demand_id}")
-    if answer not in ("同意", "拒绝"):
-        raise DemandError(f"答复只能是“同意”或“拒绝”，收到“{answer}”")
-    if answer == "拒绝" and not (reason or "").strip():
-        raise DemandError(
-            "拒绝共享需求必须说明理由（法律法规依据或不予共享的原因），请填写理由后再提交"
+    """The provider's answer (同意 / 拒绝), given once; a refusal must give its reason."""
+    with _answering(store):  # read, check and append as one step
+        current = load_demands(store).get(demand_id)
+        if current is None:
+            raise DemandError(f"找不到需求 {demand_id}")
+        if current.status != "待答复":
+            when = f"，{current.answered}" if current.answered else ""
+            raise AlreadyAnswered(
+                f"该需求已经答复（{current.status}{when}），不能重复答复；如需更改请联系平台管理员。"
+            )
+        if answer not in ("同意", "拒绝"):
+            raise DemandError(f"答复只能是“同意”或“拒绝”，收到“{answer}”")
+        if answer == "拒绝" and not (reason or "").strip():
+            raise DemandError(
+                "拒绝共享需求必须说明理由（法律法规依据或不予共享的原因），请填写理由后再提交"
+            )
+        return _append(
+            store,
+            replace(
+                current,
+                version=current.version + 1,
+                status=answer,
+                answer_reason=(reason or "").strip() or None,
+                answered=answered.isoformat(),
+            ),
         )
-    return _append(
-        store,
-        replace(
-            current,
-            version=current.version + 1,
-            status=answer,
-            answer_reason=(reason or "").strip() or None,
-            answered=answered.isoformat(),
-        ),
-    )
 
 
 def import_xlsx(store: Path | str, catalogue, path: Path | str) -> list[Demand]:

@@ -13,11 +13,9 @@ id). Demands live outside the snapshot (<work>/catalog/demands, append-only), li
 
 from __future__ import annotations
 
-import fcntl
 import os
 import re
 from collections import Counter
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -344,20 +342,15 @@ def add_routes(app: FastAPI, portal: SimpleNamespace) -> None:
                 title="无权答复",
                 text="只有被提出需求的提供部门可以答复该需求。",
             )
-        with _answering(store):  # read, check and append as one step, across workers too
-            item = demands.load_demands(store)[item.id]
-            if item.status != "待答复":
-                return demand_page(request, demand_id, 409, _answered_text(item))
-            try:
-                demands.answer_demand(
-                    store, item.id, answer, reason, date.fromtimestamp(portal.clock())
-                )
-            except demands.DemandError as exc:
-                return demand_page(request, demand_id, 400, str(exc))
+        try:
+            demands.answer_demand(
+                store, item.id, answer, reason, date.fromtimestamp(portal.clock())
+            )
+        except demands.AlreadyAnswered as exc:
+            return demand_page(request, demand_id, 409, str(exc))
+        except demands.DemandError as exc:
+            return demand_page(request, demand_id, 400, str(exc))
         return RedirectResponse(f"/demands/{item.id}", status_code=303)
-
-
-ANSWER_LOCK = ".answer.lock"
 
 
 class DemandCache:
@@ -379,21 +372,3 @@ class DemandCache:
             items = demands.load_demands(self.path.parent)
             self._seen = (key, items)
         return items
-
-
-@contextmanager
-def _answering(store: Path):
-    """An exclusive lock on the demand store while an answer is checked and appended, so two
-    answers arriving at once (threads or `serve --workers` processes) cannot both be taken."""
-    store.mkdir(parents=True, exist_ok=True)
-    fd = os.open(store / ANSWER_LOCK, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # closing the descriptor releases the lock
-
-
-def _answered_text(item) -> str:
-    when = f"，{item.answered}" if item.answered else ""
-    return f"该需求已经答复（{item.status}{when}），不能重复答复；如需更改请联系平台管理员。"
