@@ -17,12 +17,11 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from tests.catalog.openmetadata.contract import OM_PYTHON, get_json
 
 from bzdata.catalog.model import Entry, FieldInfo, LineageEdge, QualitySummary
 from bzdata.catalog.openmetadata.backend import PUBLISHER, build_document
 
-ROOT = Path(__file__).resolve().parents[3]
-OM_PYTHON = ROOT / ".venv-om" / "bin" / "python"
 SVC = "bzdata_warehouse"
 
 
@@ -95,31 +94,6 @@ def _doc() -> dict:
     return build_document(*_entries())
 
 
-@pytest.fixture(scope="module")
-def server():
-    if not OM_PYTHON.exists():
-        pytest.fail(".venv-om 不存在：先运行 make om-env")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = dict(os.environ)
-    proc = subprocess.Popen(
-        [OM_PYTHON, str(PUBLISHER.with_name("contract_server.py")), "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    proc.stdout.readline()  # printed once it is listening
-    yield f"http://127.0.0.1:{port}/api"
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
-def _get(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=10) as resp:
-        return json.load(resp)
-
-
 def _publish(server: str, doc_path: Path, *extra: str) -> dict:
     env = {**os.environ, "BZDATA_OM_TOKEN": "test-token"}
     out = subprocess.run(
@@ -145,7 +119,7 @@ def test_publish_twice_validates_and_second_creates_nothing(server, tmp_path):
     doc_path.write_text(json.dumps(_doc(), ensure_ascii=False), encoding="utf-8")
 
     _publish(server, doc_path)
-    first = _get(f"{server}/v1/contract/log")["data"]
+    first = get_json(f"{server}/v1/contract/log")["data"]
     assert [e for e in first if e["status"] >= 400] == []
     created = Counter(
         e["path"].split("/api/v1/")[1].split("/name/")[0] for e in first if e["status"] == 201
@@ -164,23 +138,23 @@ def test_publish_twice_validates_and_second_creates_nothing(server, tmp_path):
     assert sum(n for k, n in created.items() if k.startswith(results)) == 2
 
     table = f"{SVC}.warehouse.base.base_population"
-    version_before = _get(f"{server}/v1/tables/name/{table}")["version"]
+    version_before = get_json(f"{server}/v1/tables/name/{table}")["version"]
     _publish(server, doc_path)
-    second = _get(f"{server}/v1/contract/log")["data"][len(first) :]
+    second = get_json(f"{server}/v1/contract/log")["data"][len(first) :]
     assert [e for e in second if e["status"] >= 400] == []
     assert len([e for e in second if e["method"] != "GET"]) > 30  # it did publish again
     assert [e for e in second if e["status"] == 201] == []
-    assert _get(f"{server}/v1/tables/name/{table}")["version"] == version_before
+    assert get_json(f"{server}/v1/tables/name/{table}")["version"] == version_before
 
-    lineage = _get(f"{server}/v1/lineage/table/name/{table}?upstreamDepth=2&downstreamDepth=0")
+    lineage = get_json(f"{server}/v1/lineage/table/name/{table}?upstreamDepth=2&downstreamDepth=0")
     ids = {
-        t: _get(f"{server}/v1/tables/name/{SVC}.warehouse.{t}")["id"]
+        t: get_json(f"{server}/v1/tables/name/{SVC}.warehouse.{t}")["id"]
         for t in ("raw.gaj__population", "staging.stg_gaj__population")
     }
     edges = {(e["fromEntity"], e["toEntity"]) for e in lineage["upstreamEdges"]}
     staging = ids["staging.stg_gaj__population"]
     assert edges == {(ids["raw.gaj__population"], staging), (staging, lineage["entity"]["id"])}
-    read = _get(f"{server}/v1/{results}{table}.bzdata_conformity?startTs=0&endTs={2**50}")
+    read = get_json(f"{server}/v1/{results}{table}.bzdata_conformity?startTs=0&endTs={2**50}")
     assert [(r["testCaseStatus"], r["timestamp"]) for r in read["data"]] == [
         ("Failed", 1675209599000)
     ]  # 2023-01-31 23:59:59 UTC in milliseconds
@@ -194,9 +168,9 @@ def test_changed_description_bumps_only_that_table(server, tmp_path):
         json.dumps(build_document(entries, edges), ensure_ascii=False), encoding="utf-8"
     )
     names = ("staging.stg_gaj__population", "base.base_population")
-    before = {t: _get(f"{server}/v1/tables/name/{SVC}.warehouse.{t}")["version"] for t in names}
+    before = {t: get_json(f"{server}/v1/tables/name/{SVC}.warehouse.{t}")["version"] for t in names}
     _publish(server, doc_path)
-    after = {t: _get(f"{server}/v1/tables/name/{SVC}.warehouse.{t}")["version"] for t in names}
+    after = {t: get_json(f"{server}/v1/tables/name/{SVC}.warehouse.{t}")["version"] for t in names}
     assert after[names[0]] == before[names[0]]
     assert after[names[1]] == pytest.approx(before[names[1]] + 0.1)
 

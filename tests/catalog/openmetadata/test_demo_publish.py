@@ -12,25 +12,21 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-import subprocess
 import urllib.parse
 import urllib.request
 from collections import Counter
 from datetime import UTC, datetime
-from pathlib import Path
 
 import duckdb
 import pytest
+from tests.catalog.openmetadata.contract import get_json
 
 from bzdata.catalog.build import build_catalogue
-from bzdata.catalog.openmetadata.backend import PUBLISHER
 from bzdata.catalog.openmetadata.task import publish_work
 from bzdata.catalog.store import catalogue_path
 from bzdata.dimensions import DIMENSION_KEYS
 from bzdata.registry import load_registry
 
-OM_PYTHON = Path(__file__).resolve().parents[3] / ".venv-om" / "bin" / "python"
 SVC = "bzdata_warehouse"
 RESULTS = "dataQuality/testCases/testCaseResults"
 # What a request to each endpoint must have been validated against (the SDK's model names).
@@ -60,11 +56,6 @@ def _relation_fqn(relation: str) -> str:
     return f"{SVC}.warehouse.{_q(schema)}.{_q(table)}"
 
 
-def _get(url: str) -> dict:
-    with urllib.request.urlopen(url, timeout=30) as resp:
-        return json.load(resp)
-
-
 def _endpoint(path: str) -> str:
     rest = path.split("/api/v1/", 1)[1]
     for name in sorted(REQUEST_MODELS, key=len, reverse=True):
@@ -74,39 +65,21 @@ def _endpoint(path: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def demo_server():
-    if not OM_PYTHON.exists():
-        pytest.fail(".venv-om 不存在：先运行 make om-env")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    proc = subprocess.Popen(
-        [OM_PYTHON, str(PUBLISHER.with_name("contract_server.py")), "--port", str(port)],
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    proc.stdout.readline()  # printed once it is listening
-    yield f"http://127.0.0.1:{port}/api"
-    proc.terminate()
-    proc.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def published(demo_period, demo_server, tmp_path_factory, monkeypatch_module):
+def published(demo_period, server, tmp_path_factory, monkeypatch_module):
     """Both publishes done: (first log, second log, table versions before and after)."""
     out = tmp_path_factory.mktemp("om") / "work"
     build_catalogue(
         demo_period.work, path=catalogue_path(out), registered=out / "no-registered.jsonl"
     )
     monkeypatch_module.setenv("BZDATA_OM_TOKEN", "test-token")
-    publish_work(out, server=demo_server)
-    first = _get(f"{demo_server}/v1/contract/log")["data"]
+    publish_work(out, server=server)
+    first = get_json(f"{server}/v1/contract/log")["data"]
     tables = _expected_tables(demo_period)
-    before = {t: _get(_table_url(demo_server, t))["version"] for t in tables}
-    report = publish_work(out, server=demo_server)
-    log = _get(f"{demo_server}/v1/contract/log")["data"]
+    before = {t: get_json(_table_url(server, t))["version"] for t in tables}
+    report = publish_work(out, server=server)
+    log = get_json(f"{server}/v1/contract/log")["data"]
     second = log[len(first) + len(tables) :]  # after the version reads above
-    after = {t: _get(_table_url(demo_server, t))["version"] for t in tables}
+    after = {t: get_json(_table_url(server, t))["version"] for t in tables}
     return first, second, before, after, report
 
 
@@ -220,24 +193,24 @@ def test_second_publish_creates_nothing_and_bumps_no_version(demo_period, publis
 
 
 @pytest.mark.slow
-def test_tables_carry_the_columns_dbt_and_the_registry_know(demo_period, demo_server, published):
+def test_tables_carry_the_columns_dbt_and_the_registry_know(demo_period, server, published):
     for fqn, columns in _expected_tables(demo_period).items():
-        table = _get(_table_url(demo_server, fqn))
+        table = get_json(_table_url(server, fqn))
         assert columns <= {c["name"] for c in table["columns"]}, fqn
-    population = _get(_table_url(demo_server, f"{SVC}.catalogue.gaj.gaj_hjrk"))
+    population = get_json(_table_url(server, f"{SVC}.catalogue.gaj.gaj_hjrk"))
     assert population["displayName"] == load_registry().dataset("gaj_hjrk").name
     assert population["extension"]["resourceCode"] == "371600-GAJ-0001"
 
 
 @pytest.mark.slow
-def test_lineage_read_back_is_dbt_lineage(demo_period, demo_server, published) -> None:
+def test_lineage_read_back_is_dbt_lineage(demo_period, server, published) -> None:
     expected = _expected_edges(demo_period)
     tables = _expected_tables(demo_period)
-    fqn_of = {_get(_table_url(demo_server, t))["id"]: t for t in tables}
+    fqn_of = {get_json(_table_url(server, t))["id"]: t for t in tables}
     read, columns = set(), {}
     for table in tables:
-        url = f"{demo_server}/v1/lineage/table/name/{urllib.parse.quote(table)}"
-        answer = _get(f"{url}?upstreamDepth=1&downstreamDepth=0")
+        url = f"{server}/v1/lineage/table/name/{urllib.parse.quote(table)}"
+        answer = get_json(f"{url}?upstreamDepth=1&downstreamDepth=0")
         for edge in answer["upstreamEdges"]:
             pair = (fqn_of[edge["fromEntity"]], fqn_of[edge["toEntity"]])
             read.add(pair)
@@ -252,13 +225,13 @@ def test_lineage_read_back_is_dbt_lineage(demo_period, demo_server, published) -
 
 
 @pytest.mark.slow
-def test_test_case_results_read_back_are_the_rule_results(demo_period, demo_server, published):
+def test_test_case_results_read_back_are_the_rule_results(demo_period, server, published):
     expected = _expected_results(demo_period)
     year, month = int(demo_period.period[:4]), int(demo_period.period[5:])
     end = datetime(year + month // 12, month % 12 + 1, 1, tzinfo=UTC).timestamp() * 1000 - 1000
     for case, rate in expected.items():
-        url = f"{demo_server}/v1/{RESULTS}/{urllib.parse.quote(case)}?startTs=0&endTs={2**50}"
-        data = _get(url)["data"]
+        url = f"{server}/v1/{RESULTS}/{urllib.parse.quote(case)}?startTs=0&endTs={2**50}"
+        data = get_json(url)["data"]
         assert [r["timestamp"] for r in data] == [int(end)], case
         assert data[0]["passedRowsPercentage"] == pytest.approx(rate * 100, abs=1e-3), case
         assert data[0]["testCaseStatus"] == ("Success" if rate >= 1 else "Failed"), case
