@@ -9,6 +9,7 @@ text can reach a file (read_text, read_csv) or change a setting. The snapshot's 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import threading
 from collections import OrderedDict
@@ -25,6 +26,7 @@ from bzdata.catalog.search import words
 from bzdata.catalog.store import FILE_NAME as CATALOGUE_FILE
 from bzdata.catalog.store import EmbeddedCatalogue
 
+log = logging.getLogger(__name__)
 SEARCH_CACHE = 2048  # search pages remembered per snapshot (least recently used dropped)
 PAGE_CACHE = 512  # rendered public pages remembered per snapshot (~30 KB each)
 ISSUE_COLUMNS = (
@@ -258,6 +260,7 @@ class Published:
             except Exception:
                 if view is None:
                     raise
+                log.exception("快照 %s 无法打开，继续使用上一快照 %s", snap.path, view.path)
                 return view
             # the pointer's text as publish writes it, so a switch in between is seen next time
             self._current = (str(Path(snapshot.SNAPSHOTS) / snap.path.name), opened)
