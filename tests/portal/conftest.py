@@ -76,7 +76,8 @@ class Served:
     server: object
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A loopback port nothing listens on now."""
     import socket
 
     with socket.socket() as s:
@@ -100,7 +101,7 @@ def served(portal_city: PortalCity):
     for user, dept in (("gaj_web", "gaj"), ("wjw_web", "wjw"), ("dsj_web", "dsj")):
         with contextlib.suppress(acc.AccountError):
             store.add(user, dept, PASSWORD)
-    port = _free_port()
+    port = free_port()
     config = uvicorn.Config(
         create_app(portal_city.work, rate_limit=10_000),
         host="127.0.0.1",

@@ -29,6 +29,8 @@ from bzdata.catalog.interface import Viewer
 from bzdata.catalog.store import EmbeddedCatalogue
 from bzdata.synth import generate
 
+from .conftest import free_port
+
 FOOTER = re.compile(r"数据快照：(\d{4})年(\d{1,2})月（([^）<]+)）")
 BIN = Path(sys.executable).parent
 
@@ -50,14 +52,6 @@ def _run_period(work: Path, period: str) -> subprocess.Popen:
         stderr=subprocess.STDOUT,
         text=True,
     )
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _open_files(pid: int) -> set[str]:
@@ -115,7 +109,7 @@ def test_every_request_during_a_period_run_is_served_from_the_previous_snapshot(
         "/indicators",
     )
 
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [str(BIN / "bzdata"), "serve", "--work", str(work), "--port", str(port)],
         env=_env(work),

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,16 +18,10 @@ import pytest
 from bzdata import snapshot
 from bzdata.portal import accounts as acc
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, free_port
 from .test_demand_race import race
 
 BIN = Path(sys.executable).parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _children(pid: int) -> list[int]:
@@ -54,7 +47,7 @@ def test_two_workers_each_read_the_snapshot_read_only(portal_city):
     for user in ("gaj_wk_a", "gaj_wk_b"):
         with contextlib.suppress(acc.AccountError):
             accounts.add(user, "gaj", PASSWORD)
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if k != "BZDATA_WORK"}
     server = subprocess.Popen(
         [
